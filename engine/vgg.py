@@ -1,0 +1,175 @@
+"""VGG feature extractor with named layers (relu4_2, not features.22).
+
+Weights come in two flavours that differ only in how pixels are prepared:
+- "torchvision": RGB in [0, 1], normalised by the ImageNet mean and std.
+- "caffe": the Caffe-converted VGG used by neural-style: BGR, 0-255, mean subtracted.
+Both use torchvision's key layout (`features.N.weight`, `features.N.bias`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+from torch import nn
+from torchvision.models.vgg import cfgs, make_layers
+
+ARCHITECTURES = ("vgg19", "vgg16")
+PREPROCESSINGS = ("torchvision", "caffe")
+
+# Convolutions per block for each architecture (torchvision's configurations "E" and "D").
+_BLOCKS = {"vgg19": (2, 2, 4, 4, 4), "vgg16": (2, 2, 3, 3, 3)}
+_CONFIG = {"vgg19": "E", "vgg16": "D"}
+
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+_CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
+
+
+class WeightsError(ValueError):
+    """A weights file that cannot be used; the message names the file and the problem."""
+
+
+def layer_names(arch: str) -> list[str]:
+    """Names of the modules of `features`, in order: conv1_1, relu1_1, ..., pool5."""
+    if arch not in _BLOCKS:
+        raise ValueError(f"unknown model {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+    names = []
+    for block, convs in enumerate(_BLOCKS[arch], start=1):
+        for i in range(1, convs + 1):
+            names += [f"conv{block}_{i}", f"relu{block}_{i}"]
+        names.append(f"pool{block}")
+    return names
+
+
+def expected_shapes(arch: str) -> dict[str, tuple[int, ...]]:
+    """The `features.*` keys and tensor shapes a state dict for `arch` must have."""
+    shapes = {}
+    for index, module in enumerate(_torchvision_features(arch)):
+        if isinstance(module, nn.Conv2d):
+            shapes[f"features.{index}.weight"] = tuple(module.weight.shape)
+            shapes[f"features.{index}.bias"] = tuple(module.bias.shape)
+    return shapes
+
+
+def validate_state_dict(state: object, arch: str, source: str | Path) -> dict[str, torch.Tensor]:
+    """Return just the `features.*` tensors, or raise WeightsError naming `source`."""
+    if not isinstance(state, dict):
+        raise WeightsError(f"{source}: not a state dict (found {type(state).__name__})")
+    if "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    features = {}
+    for key, shape in expected_shapes(arch).items():
+        tensor = state.get(key)
+        if tensor is None:
+            raise WeightsError(f"{source}: missing key {key} for {arch}")
+        if not isinstance(tensor, torch.Tensor):
+            raise WeightsError(f"{source}: {key} is not a tensor")
+        if tuple(tensor.shape) != shape:
+            raise WeightsError(
+                f"{source}: {key} has shape {tuple(tensor.shape)}, {arch} needs {shape}"
+            )
+        if not torch.isfinite(tensor).all():
+            raise WeightsError(f"{source}: {key} contains NaN or infinite values")
+        features[key] = tensor.detach().float()
+    return features
+
+
+def read_state_dict(path: str | Path, arch: str) -> dict[str, torch.Tensor]:
+    """Load a weights file safely (no pickle code runs) and validate it for `arch`."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such weights file")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for corrupt or unsafe files
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise WeightsError(f"{path}: not a usable weights file ({reason})") from error
+    return validate_state_dict(state, arch, path)
+
+
+def random_state_dict(arch: str = "vgg19", seed: int = 0) -> dict[str, torch.Tensor]:
+    """A randomly initialised state dict of the real architecture (for tests and demos)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        features = _torchvision_features(arch)
+        # torchvision's own VGG initialisation: Kaiming normal (fan_out), zero bias.
+        for module in features:
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(module.bias)
+    return {f"features.{k}": v for k, v in features.state_dict().items()}
+
+
+class VGGFeatures(nn.Module):
+    """Frozen VGG cut after the deepest requested layer; returns {layer name: activation}.
+
+    Input: RGB images in [0, 1], shape (N, 3, H, W). Preprocessing happens inside.
+    """
+
+    def __init__(
+        self,
+        state_dict: dict[str, torch.Tensor],
+        layers: Iterable[str],
+        arch: str = "vgg19",
+        preprocessing: str = "torchvision",
+        pooling: str = "max",
+    ):
+        super().__init__()
+        if preprocessing not in PREPROCESSINGS:
+            raise ValueError(f"unknown preprocessing {preprocessing!r}")
+        if pooling not in ("max", "avg"):
+            raise ValueError(f"unknown pooling {pooling!r}; choose max or avg")
+        names = layer_names(arch)
+        self.layers = tuple(dict.fromkeys(layers))
+        unknown = [name for name in self.layers if name not in names]
+        if unknown:
+            raise ValueError(f"unknown layer(s) {', '.join(unknown)} for {arch}")
+        depth = max(names.index(name) for name in self.layers) + 1
+
+        features = _torchvision_features(arch)
+        features.load_state_dict({k.removeprefix("features."): v for k, v in state_dict.items()})
+        modules = []
+        for name, module in zip(names[:depth], features[:depth], strict=True):
+            if isinstance(module, nn.ReLU):
+                module = nn.ReLU(inplace=False)  # activations are read, so never overwrite them
+            elif isinstance(module, nn.MaxPool2d) and pooling == "avg":
+                module = nn.AvgPool2d(kernel_size=2, stride=2)
+            modules.append((name, module))
+        self.net = nn.Sequential(OrderedDict(modules))
+        self.net.eval().requires_grad_(False)
+        self.arch, self.preprocessing, self.pooling = arch, preprocessing, pooling
+
+        if preprocessing == "torchvision":
+            mean, scale = torch.tensor(_IMAGENET_MEAN), 1 / torch.tensor(_IMAGENET_STD)
+        else:
+            # Caffe: x * 255 in BGR order, minus the BGR mean. Done as RGB here, then flipped.
+            mean, scale = torch.tensor(_CAFFE_MEAN_BGR[::-1]) / 255, torch.full((3,), 255.0)
+        self.register_buffer("mean", mean.view(1, 3, 1, 1))
+        self.register_buffer("scale", scale.view(1, 3, 1, 1))
+
+    def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        x = (image - self.mean) * self.scale
+        if self.preprocessing == "caffe":
+            x = x.flip(1)
+        wanted, found = set(self.layers), {}
+        for name, module in self.net.named_children():
+            x = module(x)
+            if name in wanted:
+                found[name] = x
+                if len(found) == len(wanted):
+                    break
+        return found
+
+    def train(self, mode: bool = True) -> VGGFeatures:
+        # The network stays in eval mode whatever the caller asks.
+        return super().train(False)
+
+
+def _torchvision_features(arch: str) -> nn.Sequential:
+    if arch not in _BLOCKS:
+        raise ValueError(f"unknown model {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+    # torchvision's own layer builder, without the 400 MB classifier we never use.
+    return make_layers(cfgs[_CONFIG[arch]], batch_norm=False)
