@@ -1,0 +1,49 @@
+"""Choosing where the optimisation runs."""
+
+from __future__ import annotations
+
+import torch
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def pick_device(choice: str = "auto") -> torch.device:
+    """auto: CUDA, then Apple MPS, then the CPU. A forced device that is missing is an error."""
+    if choice not in DEVICE_CHOICES:
+        raise ValueError(f"unknown device {choice!r}; choose one of {', '.join(DEVICE_CHOICES)}")
+    if choice in ("auto", "cuda") and torch.cuda.is_available():
+        return torch.device("cuda")
+    if choice in ("auto", "mps") and _mps_available():
+        return torch.device("mps")
+    if choice in ("cuda", "mps"):
+        raise ValueError(f"device {choice} is not available on this computer")
+    return torch.device("cpu")
+
+
+def describe_device(device: torch.device) -> str:
+    """A short human name: 'CPU (8 threads)', 'NVIDIA GeForce RTX 4090', 'Apple GPU (MPS)'."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    if device.type == "mps":
+        return "Apple GPU (MPS)"
+    return f"CPU ({torch.get_num_threads()} threads)"
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """True for the out-of-memory errors of every backend."""
+    if isinstance(error, torch.OutOfMemoryError | MemoryError):
+        return True
+    return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
+
+
+def release_memory(device: torch.device) -> None:
+    """Give cached GPU memory back so Impasto holds none while it is not running."""
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    elif device.type == "mps":
+        torch.mps.empty_cache()
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend and backend.is_available())

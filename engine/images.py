@@ -1,0 +1,184 @@
+"""Reading, converting and saving images. Every failure is an ImageError whose message
+names the file and the reason in one line, ready to show to a person."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+
+# Refuse decompression bombs: 100 megapixels is far above any useful style-transfer input.
+MAX_PIXELS = 100_000_000
+SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
+                ".tiff": "TIFF", ".webp": "WEBP"}  # fmt: skip
+SETTINGS_KEY = "impasto"
+_EXIF_DESCRIPTION = 0x010E  # ImageDescription, where settings go in JPEG/TIFF/WebP
+
+
+class ImageError(ValueError):
+    """An image that cannot be read or written; str() is a one-line message."""
+
+
+def load_image(path: str | os.PathLike) -> Image.Image:
+    """Open an image file as 8-bit RGB, upright (EXIF orientation applied).
+
+    Accepts RGB, RGBA/LA/P with transparency (composited on white), L, CMYK and 16-bit
+    images; takes the first frame of an animation.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ImageError(f"{path}: file not found")
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder, not an image")
+    try:
+        if path.stat().st_size == 0:
+            raise ImageError(f"{path}: file is empty")
+        with open(path, "rb") as file:
+            return _decode(file, path)
+    except PermissionError as error:
+        raise ImageError(f"{path}: permission denied") from error
+    except OSError as error:
+        raise ImageError(f"{path}: cannot read ({error.strerror or error})") from error
+
+
+def _decode(file, path: Path) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(file)
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise ImageError(
+                    f"{path}: image is too large ({width}×{height} px; the limit is "
+                    f"{MAX_PIXELS // 1_000_000} megapixels)"
+                )
+            image.seek(0)
+            image.load()
+    except ImageError:
+        raise
+    except UnidentifiedImageError as error:
+        raise ImageError(f"{path}: not an image file Impasto can read") from error
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageError(f"{path}: image is too large to open safely") from error
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise ImageError(f"{path}: the image data is damaged or truncated ({error})") from error
+    except Exception as error:  # Pillow plugins raise assorted types on hostile input
+        raise ImageError(f"{path}: the image data is damaged ({type(error).__name__})") from error
+    try:
+        image = ImageOps.exif_transpose(image) or image
+    except Exception:  # a broken EXIF block should not cost the user the picture
+        pass
+    return to_rgb(image)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any Pillow mode -> 8-bit RGB. Transparency is composited on white."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        pixels = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode != "F" and pixels.max() > 255 else 255.0
+        if image.mode == "F":
+            top = max(1.0, float(pixels.max()))
+        image = Image.fromarray(np.clip(pixels / top * 255 + 0.5, 0, 255).astype(np.uint8))
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if image.mode != "RGB":
+        return image.convert("RGB")
+    return image
+
+
+def resize_longest(image: Image.Image, longest: int) -> Image.Image:
+    """Resize so the longest side is `longest` px, keeping the aspect ratio."""
+    width, height = image.size
+    scale = longest / max(width, height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if size == image.size:
+        return image
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def to_tensor(image: Image.Image) -> torch.Tensor:
+    """8-bit RGB image -> (1, 3, H, W) float tensor in [0, 1]."""
+    array = np.asarray(image.convert("RGB"), dtype=np.float32) / 255
+    return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+def to_image(tensor: torch.Tensor) -> Image.Image:
+    """(1, 3, H, W) or (3, H, W) tensor in [0, 1] -> 8-bit RGB image."""
+    array = tensor.detach().squeeze(0).clamp(0, 1).mul(255).round().byte()
+    return Image.fromarray(array.permute(1, 2, 0).cpu().numpy(), "RGB")
+
+
+def save_image(image: Image.Image, path: str | os.PathLike, settings: dict | None = None) -> Path:
+    """Save by extension (PNG, JPEG, TIFF, WebP), atomically, with `settings` embedded.
+
+    The image is written to a temporary file in the same folder and renamed over the
+    target, so a failed save (disk full, no permission) leaves any existing file intact.
+    """
+    path = Path(path)
+    fmt = SAVE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ImageError(f"{path}: unknown file type; use one of {', '.join(SAVE_FORMATS)}")
+    options = _metadata_options(fmt, settings)
+    if fmt == "JPEG":
+        options.update(quality=95, subsampling=0)
+    elif fmt == "WEBP":
+        options.update(quality=95)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ImageError(f"{path}: folder {folder} does not exist")
+    temp_name = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False
+        ) as temp:
+            temp_name = temp.name
+            image.convert("RGB").save(temp, format=fmt, **options)
+            temp.flush()
+            os.fsync(temp.fileno())
+        os.replace(temp_name, path)
+        temp_name = None
+    except PermissionError as error:
+        raise ImageError(f"{path}: cannot save here (permission denied)") from error
+    except OSError as error:
+        reason = "the disk is full" if error.errno == 28 else (error.strerror or str(error))
+        raise ImageError(f"{path}: could not save ({reason})") from error
+    finally:
+        if temp_name is not None:
+            Path(temp_name).unlink(missing_ok=True)
+    return path
+
+
+def read_settings(path: str | os.PathLike) -> dict | None:
+    """The settings embedded by save_image, or None if the file has none."""
+    with Image.open(path) as image:
+        text = image.info.get(SETTINGS_KEY) or image.getexif().get(_EXIF_DESCRIPTION)
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _metadata_options(fmt: str, settings: dict | None) -> dict:
+    if not settings:
+        return {}
+    text = json.dumps(settings, sort_keys=True)
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt(SETTINGS_KEY, text)
+        return {"pnginfo": info}
+    exif = Image.Exif()
+    exif[_EXIF_DESCRIPTION] = text
+    return {"exif": exif.tobytes()}

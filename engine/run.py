@@ -1,0 +1,330 @@
+"""A step-able style-transfer run (Gatys, Ecker, Bethge 2016).
+
+Build a StyleTransfer once: the content and style targets are computed then. Each
+`step()` does one optimisation step and returns a StepReport. Between steps the caller
+may read the image, change weights with `update()`, or simply stop calling `step()` to
+pause. The pixels of the output image are the only variables.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from engine.device import pick_device, release_memory
+from engine.images import resize_longest, to_image, to_tensor
+from engine.losses import ContentLoss, StyleLoss, gram_matrix, total_variation
+from engine.settings import RunSettings
+from engine.vgg import VGGFeatures
+
+# Below this, the deepest style layer (after four poolings) has no pixels left.
+MIN_SIDE = 16
+LIVE_FIELDS = ("content_weight", "style_weight", "tv_weight", "style_layer_weights",
+               "style_blend", "learning_rate")  # fmt: skip
+
+
+class InputTooSmall(ValueError):
+    """An input image too small or too thin to run at the requested size."""
+
+
+@dataclass(frozen=True)
+class StepReport:
+    iteration: int  # steps done so far, over all scales
+    total_steps: int
+    scale_index: int
+    size: tuple[int, int]  # (width, height) of the current scale
+    losses: dict[str, float]  # weighted terms: content, style, tv, and their total
+    seconds: float  # optimisation time so far (pauses excluded)
+    rolled_back: bool = False
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Network:
+    """A VGG state dict with how its inputs must be prepared."""
+
+    state_dict: dict[str, torch.Tensor] = field(repr=False)
+    arch: str = "vgg19"
+    preprocessing: str = "torchvision"
+
+
+class StyleTransfer:
+    def __init__(
+        self,
+        content: Image.Image,
+        styles: list[Image.Image],
+        settings: RunSettings,
+        network: Network,
+        device: torch.device | str | None = None,
+        init_image: Image.Image | None = None,
+    ):
+        if not styles:
+            raise ValueError("need at least one style image")
+        if settings.style_blend and len(settings.style_blend) != len(styles):
+            raise ValueError(
+                f"{len(settings.style_blend)} blend weights given for {len(styles)} style images"
+            )
+        if network.arch != settings.model:
+            raise ValueError(f"weights are for {network.arch}, settings ask for {settings.model}")
+        self.settings = settings
+        self.device = (
+            device if isinstance(device, torch.device) else pick_device(device or settings.device)
+        )
+        self._content_source = content
+        self._style_sources = list(styles)
+        self._init_source = init_image
+        _check_sizes(content, styles, settings)
+        self.net = VGGFeatures(
+            network.state_dict,
+            settings.content_layers + settings.style_layers,
+            arch=network.arch,
+            preprocessing=network.preprocessing,
+            pooling=settings.pooling,
+        ).to(self.device)
+        self.iteration = 0
+        self.seconds = 0.0
+        self.total_steps = settings.steps * len(settings.sizes)
+        self.scale_index = -1
+        self.image: torch.Tensor | None = None
+        self._start_scale(0)
+
+    # --- the public surface -------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        return self.iteration >= self.total_steps
+
+    def step(self) -> StepReport:
+        """One optimisation step. Moves to the next scale when this one is finished."""
+        if self.done:
+            raise RuntimeError("the run is finished")
+        if self._steps_in_scale >= self.settings.steps:
+            self._start_scale(self.scale_index + 1)
+        started = time.perf_counter()
+        with torch.enable_grad():
+            if self.settings.optimizer == "lbfgs":
+                total = self.optimizer.step(self._closure)
+            else:
+                self.optimizer.zero_grad(set_to_none=True)
+                total = self._closure()
+                self.optimizer.step()
+        with torch.no_grad():
+            self.image.clamp_(0, 1)
+        rolled_back, message = False, ""
+        if not (torch.isfinite(total) and torch.isfinite(self.image).all()):
+            rolled_back, message = True, self._roll_back()
+        else:
+            self._last_good.copy_(self.image.detach())
+        self.iteration += 1
+        self._steps_in_scale += 1
+        self.seconds += time.perf_counter() - started
+        return StepReport(
+            iteration=self.iteration,
+            total_steps=self.total_steps,
+            scale_index=self.scale_index,
+            size=(self.image.shape[-1], self.image.shape[-2]),
+            losses=dict(self._last_terms),
+            seconds=self.seconds,
+            rolled_back=rolled_back,
+            message=message,
+        )
+
+    def update(self, **changes) -> None:
+        """Change live settings (weights, blend, learning rate) without recomputing targets."""
+        unknown = set(changes) - set(LIVE_FIELDS)
+        if unknown:
+            raise ValueError(f"cannot change {', '.join(sorted(unknown))} during a run")
+        settings = self.settings.replace(**changes)
+        if settings.style_blend and len(settings.style_blend) != len(self._style_sources):
+            raise ValueError("need one blend weight per style image")
+        self.settings = settings
+        self._apply_blend()
+        # L-BFGS's curvature memory describes the old objective; after a change it would
+        # point the wrong way, so start its history afresh. Adam's moments stay valid.
+        self._make_optimizer(reset=self.settings.optimizer == "lbfgs")
+
+    def current_image(self) -> torch.Tensor:
+        """The image as shown: (1, 3, H, W) in [0, 1] on the run's device (a copy)."""
+        image = self.image.detach().clone()
+        if self.settings.preserve_colors:
+            image = keep_luminance_only(image, self._content)
+        return image
+
+    def result(self) -> Image.Image:
+        return to_image(self.current_image().cpu())
+
+    def preview(self, max_side: int | None = None) -> np.ndarray:
+        """The current image as an (H, W, 3) uint8 array, optionally downscaled on the device."""
+        image = self.current_image()
+        if max_side and max(image.shape[-2:]) > max_side:
+            scale = max_side / max(image.shape[-2:])
+            image = F.interpolate(image, scale_factor=scale, mode="area")
+        array = image[0].clamp(0, 1).mul(255).round().byte().permute(1, 2, 0)
+        return np.ascontiguousarray(array.cpu().numpy())
+
+    def restore(self, image: Image.Image) -> None:
+        """Continue from `image` (e.g. a snapshot) at the current scale."""
+        with torch.no_grad():
+            self.image.copy_(self._fit(to_tensor(image.convert("RGB"))))
+            self._last_good.copy_(self.image)
+        self._make_optimizer(reset=True)
+
+    def close(self) -> None:
+        """Release the network and tensors so no GPU memory stays held."""
+        device = self.device
+        self.net = self.optimizer = self.image = self._last_good = None
+        self._content_losses = self._style_losses = None
+        release_memory(device)
+
+    # --- internals ----------------------------------------------------------------
+
+    def _start_scale(self, index: int) -> None:
+        size = self.settings.sizes[index]
+        content = self._tensor(resize_longest(self._content_source, size))
+        height, width = content.shape[-2:]
+        with torch.no_grad():
+            features = self.net(content)
+            self._content_losses = {
+                layer: ContentLoss(features[layer]) for layer in self.settings.content_layers
+            }
+            style_size = max(MIN_SIDE, round(size * self.settings.style_scale))
+            grams = {layer: [] for layer in self.settings.style_layers}
+            for style in self._style_sources:
+                style_features = self.net(self._tensor(resize_longest(style, style_size)))
+                for layer in self.settings.style_layers:
+                    grams[layer].append(gram_matrix(style_features[layer])[0])
+            blend = torch.ones(len(self._style_sources))
+            self._style_losses = {
+                layer: StyleLoss(torch.stack(g), blend) for layer, g in grams.items()
+            }
+            self._content = content
+            self._apply_blend()
+            if index == 0:
+                start = self._initial_image(content)
+            else:  # coarse-to-fine: start from the previous result, upsampled
+                start = F.interpolate(self.image.detach(), size=(height, width),
+                                      mode="bicubic", align_corners=False).clamp(0, 1)  # fmt: skip
+        self.image = start.detach().contiguous().requires_grad_(True)
+        self._last_good = self.image.detach().clone()
+        self._last_terms = {"content": 0.0, "style": 0.0, "tv": 0.0, "total": 0.0}
+        self.scale_index, self._steps_in_scale = index, 0
+        self._make_optimizer(reset=True)
+
+    def _initial_image(self, content: torch.Tensor) -> torch.Tensor:
+        init = self.settings.init
+        if init == "content":
+            return content.clone()
+        if init == "noise":
+            generator = torch.Generator().manual_seed(self.settings.seed)
+            noise = torch.rand(content.shape, generator=generator)
+            return noise.to(self.device)
+        if self._init_source is None:
+            raise ValueError(f"init image {init} was not loaded")
+        return self._fit(to_tensor(self._init_source))
+
+    def _fit(self, tensor: torch.Tensor) -> torch.Tensor:
+        height, width = (
+            self.image.shape[-2:] if self.image is not None else self._content.shape[-2:]
+        )
+        tensor = tensor.to(self.device)
+        if tensor.shape[-2:] != (height, width):
+            tensor = F.interpolate(tensor, size=(height, width), mode="bicubic",
+                                   align_corners=False).clamp(0, 1)  # fmt: skip
+        return tensor
+
+    def _tensor(self, image: Image.Image) -> torch.Tensor:
+        return to_tensor(image).to(self.device)
+
+    def _apply_blend(self) -> None:
+        blend = self.settings.style_blend or (1.0,) * len(self._style_sources)
+        for loss in self._style_losses.values():
+            loss.set_blend(torch.tensor(blend, device=loss.grams.device))
+
+    def _make_optimizer(self, reset: bool) -> None:
+        lr = self.settings.lr
+        existing = getattr(self, "optimizer", None)
+        if existing is not None and not reset:
+            for group in existing.param_groups:
+                group["lr"] = lr
+            return
+        if self.settings.optimizer == "lbfgs":
+            self.optimizer = torch.optim.LBFGS([self.image], lr=lr, max_iter=1, history_size=100)
+        else:
+            self.optimizer = torch.optim.Adam([self.image], lr=lr)
+
+    def _closure(self) -> torch.Tensor:
+        self.optimizer.zero_grad(set_to_none=True)
+        total = self._loss()
+        if torch.isfinite(total):
+            total.backward()
+        return total.detach()
+
+    def _loss(self) -> torch.Tensor:
+        settings = self.settings
+        features = self.net(self.image)
+        content = sum(loss(features[layer]) for layer, loss in self._content_losses.items())
+        layer_weights = dict(zip(settings.style_layers, settings.style_layer_weights, strict=True))
+        style = sum(
+            layer_weights[layer] * loss(features[layer])
+            for layer, loss in self._style_losses.items()
+        )
+        terms = {
+            "content": settings.content_weight * content,
+            "style": settings.style_weight * style,
+            "tv": settings.tv_weight * total_variation(self.image),
+        }
+        total = terms["content"] + terms["style"] + terms["tv"]
+        self._last_terms = {name: value.item() for name, value in terms.items()}
+        self._last_terms["total"] = total.item()
+        return total
+
+    def _roll_back(self) -> str:
+        """Undo a step that produced NaN or inf: back to the last good image, gentler steps."""
+        with torch.no_grad():
+            self.image.copy_(self._last_good)
+        lower = self.settings.lr / 2
+        self.settings = self.settings.replace(learning_rate=lower)
+        self._make_optimizer(reset=True)
+        return f"the loss became NaN or infinite; rolled back and lowered the learning rate to {lower:g}"
+
+
+def keep_luminance_only(image: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """The result's luminance with the content's colour (YIQ chroma), as neural-style's
+    `-original_colors`: the style shapes light and texture, the photo keeps its colours."""
+    result_yiq, content_yiq = _rgb_to_yiq(image), _rgb_to_yiq(content)
+    mixed = torch.cat([result_yiq[:, :1], content_yiq[:, 1:]], dim=1)
+    return _yiq_to_rgb(mixed).clamp(0, 1)
+
+
+_RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114],
+                            [0.595716, -0.274453, -0.321263],
+                            [0.211456, -0.522591, 0.311135]])  # fmt: skip
+
+
+def _rgb_to_yiq(image: torch.Tensor) -> torch.Tensor:
+    return torch.einsum("ij,njhw->nihw", _RGB_TO_YIQ.to(image), image)
+
+
+def _yiq_to_rgb(image: torch.Tensor) -> torch.Tensor:
+    return torch.einsum("ij,njhw->nihw", torch.linalg.inv(_RGB_TO_YIQ).to(image), image)
+
+
+def _check_sizes(content: Image.Image, styles: list[Image.Image], settings: RunSettings) -> None:
+    smallest = min(settings.sizes)
+    checks = [("content image", content, smallest)]
+    style_side = max(MIN_SIDE, round(smallest * settings.style_scale))
+    checks += [(f"style image {i + 1}", s, style_side) for i, s in enumerate(styles)]
+    for label, image, longest in checks:
+        width, height = image.size
+        short = min(width, height) * longest / max(width, height)
+        if short < MIN_SIDE:
+            raise InputTooSmall(
+                f"{label} is too small or too thin ({width}×{height} px): at {longest} px its "
+                f"shorter side would be {math.floor(short)} px, and at least {MIN_SIDE} are needed"
+            )
