@@ -291,7 +291,7 @@ class StyleTransfer:
         lower = self.settings.lr / 2
         self.settings = self.settings.replace(learning_rate=lower)
         self._make_optimizer(reset=True)
-        return f"the loss became NaN or infinite; rolled back and lowered the learning rate to {lower:g}"
+        return f"loss became NaN or infinite; rolled back, learning rate lowered to {lower:g}"
 
 
 def keep_luminance_only(image: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
