@@ -1,2 +1,26 @@
-def main():
-    pass
+"""Impasto: `python main.py` opens the window; `python main.py stylize ...` runs headless."""
+
+import sys
+
+# torch before PySide6: the other order has caused DLL/initialisation failures.
+import torch  # noqa: F401
+
+CLI_COMMANDS = {"stylize", "weights", "-h", "--help"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in CLI_COMMANDS:
+        from engine.cli import main as cli_main
+
+        return cli_main(argv)
+    try:
+        from gui.app import run_app
+    except ImportError as error:
+        print(f"impasto: the window cannot start ({error})", file=sys.stderr)
+        return 1
+    return run_app([sys.argv[0], *argv])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,6 +8,7 @@ Both use torchvision's key layout (`features.N.weight`, `features.N.bias`).
 
 from __future__ import annotations
 
+import pickle
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
@@ -84,9 +85,14 @@ def read_state_dict(path: str | Path, arch: str) -> dict[str, torch.Tensor]:
         raise WeightsError(f"{path}: no such weights file")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many types for corrupt or unsafe files
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise WeightsError(f"{path}: not a usable weights file ({reason})") from error
+    except pickle.UnpicklingError as error:
+        if "weights only" in str(error).lower():
+            raise WeightsError(
+                f"{path}: refused: the file holds code or objects other than plain tensors"
+            ) from error
+        raise WeightsError(f"{path}: not a PyTorch weights file, or it is damaged") from error
+    except Exception as error:  # torch raises many types for corrupt or foreign files
+        raise WeightsError(f"{path}: not a PyTorch weights file, or it is damaged") from error
     return validate_state_dict(state, arch, path)
 
 
