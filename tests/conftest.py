@@ -1,0 +1,38 @@
+"""Shared test setup: no real screen, no real user folders, one random VGG per session."""
+
+import os
+
+# Before anything imports Qt: draw offscreen, and never touch the user's own folders.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+import torch
+
+from engine.run import Network
+from engine.vgg import random_state_dict
+
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+# A random network moves images toward a style's colours and fine texture, but its
+# activations are far weaker than ImageNet VGG's: it needs this much larger style weight.
+RANDOM_NET_STYLE_WEIGHT = 1e9
+
+
+@pytest.fixture(autouse=True)
+def private_folders(tmp_path_factory, monkeypatch):
+    base = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("IMPASTO_MODELS_DIR", str(base / "models"))
+    monkeypatch.setenv("IMPASTO_CONFIG_DIR", str(base / "config"))
+    monkeypatch.setenv("IMPASTO_DATA_DIR", str(base / "data"))
+
+
+@pytest.fixture(scope="session")
+def random_network() -> Network:
+    return Network(random_state_dict("vgg19", seed=0), "vgg19", "torchvision")
+
+
+@pytest.fixture(scope="session")
+def random_weights_file(tmp_path_factory, random_network) -> str:
+    path = tmp_path_factory.mktemp("weights") / "random_vgg19.pth"
+    torch.save(random_network.state_dict, path)
+    return str(path)

@@ -1,0 +1,175 @@
+"""The optimisation: it moves toward the style, obeys live changes, and survives NaN."""
+
+import numpy as np
+import pytest
+import torch
+
+from engine.images import to_tensor
+from engine.run import InputTooSmall, StyleTransfer, keep_luminance_only
+from engine.settings import RunSettings
+from tests.conftest import RANDOM_NET_STYLE_WEIGHT
+from tests.engine.helpers import painting, photo
+
+SMALL = RunSettings(size=64, steps=50, style_weight=RANDOM_NET_STYLE_WEIGHT, tv_weight=0.0,
+                    device="cpu")  # fmt: skip
+
+
+def run_all(run: StyleTransfer) -> list:
+    reports = []
+    while not run.done:
+        reports.append(run.step())
+    return reports
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_style_loss_falls_by_half_within_50_steps(random_network, optimizer):
+    run = StyleTransfer(photo(), [painting()], SMALL.replace(optimizer=optimizer), random_network)
+    reports = run_all(run)
+    assert len(reports) == 50
+    first, last = reports[0].losses["style"], reports[-1].losses["style"]
+    assert last < 0.5 * first, (first, last)
+
+
+def test_result_takes_on_the_style_colours(random_network):
+    content, style = photo(), painting()
+    run = StyleTransfer(content, [style], SMALL, random_network)
+    run_all(run)
+    result = np.asarray(run.result(), dtype=float).reshape(-1, 3).mean(0)
+    before = np.asarray(content, dtype=float).reshape(-1, 3).mean(0)
+    target = np.asarray(style, dtype=float).reshape(-1, 3).mean(0)
+    assert np.abs(result - target).sum() < 0.6 * np.abs(before - target).sum()
+
+
+def test_changing_style_weight_mid_run_changes_trajectory_without_new_targets(random_network):
+    settings = SMALL.replace(steps=30, optimizer="adam")
+    plain = StyleTransfer(photo(), [painting()], settings, random_network)
+    changed = StyleTransfer(photo(), [painting()], settings, random_network)
+    for _ in range(4):
+        plain.step(), changed.step()
+    grams_before = {k: loss.grams for k, loss in changed._style_losses.items()}
+    calls = []
+    changed.net.register_forward_hook(lambda module, args, out: calls.append(args[0].shape))
+    changed.update(style_weight=RANDOM_NET_STYLE_WEIGHT * 100)
+    assert calls == []  # no network pass over the styles or content
+    a, b = run_all(plain), run_all(changed)
+    assert all(loss.grams is grams_before[k] for k, loss in changed._style_losses.items())
+    assert len(calls) == len(b)  # one pass per step, on the image being optimised
+    assert b[-1].iteration == a[-1].iteration == 30
+    # A much stronger style weight trades content for style.
+    assert b[-1].losses["style"] / 100 < a[-1].losses["style"]
+    assert b[-1].losses["content"] > a[-1].losses["content"]
+
+
+def test_blend_one_to_zero_equals_the_single_style(random_network):
+    settings = SMALL.replace(steps=5)
+    single = StyleTransfer(photo(), [painting()], settings, random_network)
+    blended = StyleTransfer(photo(), [painting(), photo(seed=7)],
+                            settings.replace(style_blend=(1.0, 0.0)), random_network)  # fmt: skip
+    run_all(single), run_all(blended)
+    assert torch.allclose(single.image, blended.image, atol=1e-5)
+
+
+def test_blend_change_mixes_stored_grams(random_network):
+    run = StyleTransfer(photo(), [painting(), photo(seed=7)], SMALL, random_network)
+    loss = run._style_losses["relu1_1"]
+    run.update(style_blend=(0.0, 1.0))
+    assert torch.allclose(loss.target, loss.grams[1])
+    run.update(style_blend=(3.0, 1.0))
+    assert torch.allclose(loss.target, 0.75 * loss.grams[0] + 0.25 * loss.grams[1])
+
+
+def test_seeded_noise_runs_repeat_exactly(random_network):
+    settings = SMALL.replace(steps=5, init="noise", seed=42)
+    a = StyleTransfer(photo(), [painting()], settings, random_network)
+    b = StyleTransfer(photo(), [painting()], settings, random_network)
+    c = StyleTransfer(photo(), [painting()], settings.replace(seed=43), random_network)
+    run_all(a), run_all(b), run_all(c)
+    assert torch.equal(a.image, b.image)
+    assert not torch.equal(a.image, c.image)
+
+
+def test_preserve_colors_keeps_the_content_chroma(random_network):
+    content = photo()
+    run = StyleTransfer(content, [painting()], SMALL.replace(steps=10, preserve_colors=True),
+                        random_network)  # fmt: skip
+    run_all(run)
+    shown = run.current_image()
+    yiq = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+    chroma = torch.einsum("ij,njhw->nihw", yiq, shown)[:, 1:]
+    content_chroma = torch.einsum("ij,njhw->nihw", yiq, to_tensor(content))[:, 1:]
+    raw_chroma = torch.einsum("ij,njhw->nihw", yiq, run.image.detach())[:, 1:]
+    kept = (chroma - content_chroma).abs().mean()
+    changed = (raw_chroma - content_chroma).abs().mean()
+    assert kept < 0.2 * changed  # only out-of-gamut clipping moves the chroma at all
+
+
+def test_luminance_only_keeps_luminance_of_the_result():
+    result, content = torch.rand(1, 3, 8, 8) * 0.5 + 0.25, torch.rand(1, 3, 8, 8) * 0.5 + 0.25
+    mixed = keep_luminance_only(result, content)
+    weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    assert torch.allclose((mixed * weights).sum(1), (result * weights).sum(1), atol=1e-4)
+
+
+def test_coarse_to_fine_upsamples_between_scales(random_network):
+    settings = SMALL.replace(scales=(32, 64), size=64, steps=3)
+    run = StyleTransfer(photo(64, 48), [painting()], settings, random_network)
+    reports = run_all(run)
+    assert [r.size for r in reports] == [(32, 24)] * 3 + [(64, 48)] * 3
+    assert [r.scale_index for r in reports] == [0, 0, 0, 1, 1, 1]
+    assert run.result().size == (64, 48)
+
+
+def test_init_from_a_given_image(random_network):
+    start = painting(64, 48)
+    run = StyleTransfer(photo(), [painting()], SMALL.replace(init="start.png", steps=1),
+                        random_network, init_image=start)  # fmt: skip
+    assert torch.allclose(run.image.detach(), to_tensor(start), atol=1e-6)
+
+
+def test_nan_loss_rolls_back_and_lowers_the_learning_rate(random_network):
+    run = StyleTransfer(photo(), [painting()], SMALL.replace(optimizer="adam", steps=10),
+                        random_network)  # fmt: skip
+    run.step(), run.step()
+    good = run.image.detach().clone()
+    run.update(content_weight=float("nan"))
+    report = run.step()
+    assert report.rolled_back and "NaN" in report.message
+    assert torch.equal(run.image.detach(), good)
+    assert run.settings.lr == pytest.approx(0.01)
+    run.update(content_weight=1.0)
+    assert not run.step().rolled_back
+    assert torch.isfinite(run.image).all()
+
+
+def test_pause_is_simply_not_stepping(random_network):
+    run = StyleTransfer(photo(), [painting()], SMALL.replace(steps=6), random_network)
+    run.step(), run.step()
+    frozen = run.image.detach().clone()
+    run.update(tv_weight=5.0)  # weights changed while "paused"
+    assert torch.equal(run.image.detach(), frozen) and run.iteration == 2
+    assert run.step().iteration == 3
+
+
+def test_preview_is_a_detached_downscaled_copy(random_network):
+    run = StyleTransfer(photo(64, 48), [painting()], SMALL.replace(steps=1), random_network)
+    preview = run.preview(max_side=32)
+    assert preview.shape == (24, 32, 3) and preview.dtype == np.uint8
+    preview[:] = 0
+    assert run.image.detach().abs().sum() > 0
+
+
+def test_too_thin_input_is_refused_with_a_message(random_network):
+    from PIL import Image
+
+    with pytest.raises(InputTooSmall, match="content image is too small or too thin"):
+        StyleTransfer(Image.new("RGB", (1000, 10)), [painting()], SMALL, random_network)
+    with pytest.raises(InputTooSmall, match="style image 2"):
+        StyleTransfer(photo(), [painting(), Image.new("RGB", (2, 400))], SMALL, random_network)
+    # A 1×1 picture is just a colour: usable, upscaled.
+    StyleTransfer(photo(), [Image.new("RGB", (1, 1), "navy")], SMALL, random_network)
+
+
+def test_close_releases_the_run(random_network):
+    run = StyleTransfer(photo(), [painting()], SMALL.replace(steps=1), random_network)
+    run.close()
+    assert run.net is None and run.image is None
