@@ -1,0 +1,120 @@
+"""The headless command line, run in-process as `python main.py stylize ...` would."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.cli import main
+from engine.images import read_settings
+from tests.conftest import RANDOM_NET_STYLE_WEIGHT
+from tests.engine.helpers import painting, photo
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    content, style = tmp_path / "photo.png", tmp_path / "painting.jpg"
+    photo().save(content)
+    painting().save(style, quality=95)
+    return content, style
+
+
+def stylize(*args) -> list[str]:
+    return ["stylize", *map(str, args), "--style-weight", str(RANDOM_NET_STYLE_WEIGHT)]
+
+
+def test_stylize_end_to_end_writes_image_report_and_settings(tmp_path, inputs, random_weights_file):
+    content, style = inputs
+    out, report = tmp_path / "result.png", tmp_path / "report.json"
+    argv = stylize(content, style, "-o", out, "--weights", random_weights_file, "--size", 64,
+                   "--steps", 15, "--report", report, "--seed", 3)  # fmt: skip
+    assert main(argv) == 0
+    result = Image.open(out)
+    assert result.size == (64, 48)
+    data = json.loads(report.read_text())
+    assert [s["iteration"] for s in data["steps"]] == list(range(1, 16))
+    assert {"content", "style", "tv", "total", "seconds"} <= set(data["steps"][0])
+    assert data["steps"][-1]["style"] < data["steps"][0]["style"]
+    assert data["settings"]["size"] == 64 and data["settings"]["seed"] == 3
+    assert read_settings(out)["style_weight"] == RANDOM_NET_STYLE_WEIGHT
+    # The picture moved toward the painting's colours.
+    mean = lambda image: np.asarray(image, dtype=float).reshape(-1, 3).mean(0)  # noqa: E731
+    target = mean(painting())
+    assert np.abs(mean(result) - target).sum() < np.abs(mean(photo()) - target).sum()
+
+
+def test_all_documented_flags_are_accepted(tmp_path, inputs, random_weights_file):
+    content, style = inputs
+    out = tmp_path / "result.jpg"
+    argv = stylize(content, style, style, "-o", out, "--weights", random_weights_file,
+                   "--steps", 2, "--optimizer", "adam", "--content-weight", 2, "--tv-weight", 0.5,
+                   "--style-layer-weights", "relu1_1=1,relu2_1=0.75", "--style-blend", "3,7",
+                   "--style-scale", 0.5, "--init", "noise", "--seed", 1, "--device", "cpu",
+                   "--preserve-colors", "--scales", "32,64", "--model", "vgg19",
+                   "--quiet")  # fmt: skip
+    assert main(argv) == 0
+    saved = read_settings(out)
+    assert saved["scales"] == [32, 64] and saved["style_blend"] == [3.0, 7.0]
+    assert saved["style_layer_weights"][:2] == [1.0, 0.75]
+    assert Image.open(out).size == (64, 48)
+
+
+@pytest.mark.parametrize(
+    ("make_args", "expected"),
+    [
+        (lambda c, s, t: [t / "missing.jpg", s], "missing.jpg: file not found"),
+        (lambda c, s, t: [c, t], "is a folder"),
+        (lambda c, s, t: [c, s, "--style-blend", "1,2"], "--style-blend has 2 weights for 1"),
+        (lambda c, s, t: [c, s, "--style-layer-weights", "relu9_9=1"], "--style-layer-weights"),
+        (lambda c, s, t: [c, s, "--size", "5"], "sizes must be between"),
+        (lambda c, s, t: [c, s, "--content-layers", "relu4_9"], "unknown layer relu4_9"),
+        (lambda c, s, t: [c, s, "--init", t / "nope.png"], "nope.png: file not found"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, inputs, random_weights_file, capsys,
+                                         make_args, expected):  # fmt: skip
+    content, style = inputs
+    argv = ["stylize", *map(str, make_args(content, style, tmp_path)), "-o",
+            str(tmp_path / "o.png"), "--weights", random_weights_file, "--steps", "1"]  # fmt: skip
+    assert main(argv) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert expected in error and "Traceback" not in error
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_thin_image_is_named_in_the_message(tmp_path, inputs, random_weights_file, capsys):
+    content, _ = inputs
+    thin = tmp_path / "thin.png"
+    Image.new("RGB", (2, 500)).save(thin)
+    argv = stylize(content, thin, "-o", tmp_path / "o.png", "--weights", random_weights_file)
+    assert main(argv) == 2
+    assert f"{thin}: style image 1 is too small or too thin" in capsys.readouterr().err
+
+
+def test_bad_weights_file_exits_2(tmp_path, inputs, capsys):
+    content, style = inputs
+    fake = tmp_path / "weights.pth"
+    fake.write_text("not weights")
+    assert main(stylize(content, style, "-o", tmp_path / "o.png", "--weights", fake)) == 2
+    assert "weights.pth: not a PyTorch weights file" in capsys.readouterr().err
+
+
+def test_without_installed_weights_says_how_to_get_them(tmp_path, inputs, capsys):
+    content, style = inputs
+    assert main(stylize(content, style, "-o", tmp_path / "o.png")) == 2
+    error = capsys.readouterr().err
+    assert "python main.py weights download vgg19" in error
+
+
+def test_main_py_runs_the_command_line(tmp_path, inputs):
+    content, style = inputs
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "stylize", str(content)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)  # fmt: skip
+    assert done.returncode == 2
+    assert "required" in done.stderr and "Traceback" not in done.stderr

@@ -1,0 +1,32 @@
+import json
+
+import pytest
+
+from engine.settings import RunSettings
+
+
+def test_json_round_trip_keeps_every_field():
+    settings = RunSettings(style_blend=(1.0, 3.0), scales=(256, 512), preserve_colors=True)
+    assert RunSettings.from_dict(json.loads(settings.to_json())) == settings
+
+
+def test_unknown_keys_are_ignored_and_bad_values_refused():
+    assert RunSettings.from_dict({"steps": 10, "from_the_future": 1}).steps == 10
+    with pytest.raises(ValueError, match="weights cannot be negative"):
+        RunSettings.from_dict({"style_weight": -1})
+    with pytest.raises(ValueError):
+        RunSettings.from_dict(["not", "an", "object"])
+
+
+def test_defaults_are_the_published_ones():
+    settings = RunSettings()
+    assert settings.content_layers == ("relu4_2",)
+    assert settings.style_layers == ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+    assert settings.optimizer == "lbfgs" and settings.lr == 1.0
+    assert settings.replace(optimizer="adam").lr == 0.02
+
+
+def test_layers_are_checked_against_the_model():
+    RunSettings(model="vgg16", content_layers=("relu4_2",))
+    with pytest.raises(ValueError, match="unknown layer relu5_4 for vgg16"):
+        RunSettings(model="vgg16", style_layers=("relu5_4",), style_layer_weights=(1.0,))
