@@ -1,0 +1,41 @@
+"""Start the desktop app: `run_app(sys.argv)`; `create_window()` for tests and tools."""
+
+from __future__ import annotations
+
+import torch  # noqa: F401  (before Qt: initialisation order problems are reported otherwise)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from gui.main_window import MainWindow
+from gui.preferences import Preferences
+from gui.state import AppState
+from gui.worker import NetworkProvider
+
+APP_NAME = "Impasto"
+
+
+def create_window(
+    network_provider: NetworkProvider | None = None,
+    preferences: Preferences | None = None,
+) -> MainWindow:
+    """A main window with its state and engine thread (a QApplication must exist)."""
+    if network_provider is None:
+        from gui.weights_dialog import default_network_provider
+
+        network_provider = default_network_provider
+    state = AppState(network_provider, preferences or Preferences())
+    return MainWindow(state)
+
+
+def run_app(argv: list[str], network_provider: NetworkProvider | None = None) -> int:
+    QApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    app = QApplication.instance() or QApplication(argv)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    window = create_window(network_provider)
+    app.aboutToQuit.connect(window.shutdown)
+    window.show()
+    return app.exec()

@@ -1,0 +1,179 @@
+"""The live canvas: shows the newest frame, with zoom, pan and a before/after split."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import QWidget
+
+from gui.state import AppState
+
+MIN_ZOOM, MAX_ZOOM = 0.05, 32.0
+
+
+class PreviewCanvas(QWidget):
+    """Zoom: wheel (around the cursor), fit, 100 % (one image pixel per screen pixel).
+    Pan: drag. Compare: the photo left of a split line, the result right of it; drag
+    the line (or use the right button to pan while comparing)."""
+
+    zoomChanged = Signal(float)
+
+    def __init__(self, state: AppState, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.setObjectName("Canvas")
+        self.setMinimumSize(320, 240)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.pixmap: QPixmap | None = None
+        self.before: QPixmap | None = None
+        self.zoom = 1.0  # image pixels -> device pixels
+        self.fit = True
+        self.center = QPointF(0, 0)  # image point shown at the middle of the widget
+        self.compare = False
+        self.split = 0.5  # fraction of the widget's width
+        self._drag: tuple[str, QPointF] | None = None
+        state.displayChanged.connect(self.show_image)
+        state.contentChanged.connect(self._on_content)
+
+    # --- what is shown ----------------------------------------------------------------
+
+    @Slot(QImage)
+    def show_image(self, image: QImage) -> None:
+        first = self.pixmap is None or self.pixmap.size() != image.size()
+        self.pixmap = QPixmap.fromImage(image)
+        if first and self.fit:
+            self.fit_to_window()
+        elif first:
+            self.center = QPointF(image.width() / 2, image.height() / 2)
+        self.update()
+
+    @Slot()
+    def _on_content(self) -> None:
+        content = self.state.content
+        self.before = QPixmap.fromImage(content.preview) if content else None
+        if self.pixmap is None and content is not None:
+            self.show_image(content.preview)  # show the photo until a run starts
+        self.update()
+
+    def set_compare(self, on: bool) -> None:
+        self.compare = on
+        self.update()
+
+    # --- zoom and pan -----------------------------------------------------------------
+
+    def fit_to_window(self) -> None:
+        self.fit = True
+        if self.pixmap is not None:
+            ratio = self.devicePixelRatioF()
+            w, h = self.pixmap.width(), self.pixmap.height()
+            self.zoom = min(self.width() * ratio / w, self.height() * ratio / h) * 0.97
+            self.center = QPointF(w / 2, h / 2)
+        self.zoomChanged.emit(self.zoom)
+        self.update()
+
+    def actual_size(self) -> None:
+        self.set_zoom(1.0)
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        zoom = min(MAX_ZOOM, max(MIN_ZOOM, zoom))
+        anchor = anchor if anchor is not None else QPointF(self.width() / 2, self.height() / 2)
+        before = self._to_image(anchor)
+        self.zoom, self.fit = zoom, False
+        after = self._to_image(anchor)
+        self.center += before - after  # keep the image point under the cursor in place
+        self.zoomChanged.emit(self.zoom)
+        self.update()
+
+    def _scale(self) -> float:
+        """Logical widget px per image px: zoom is in device pixels for a sharp 100 %."""
+        return self.zoom / self.devicePixelRatioF()
+
+    def _to_image(self, point: QPointF) -> QPointF:
+        middle = QPointF(self.width() / 2, self.height() / 2)
+        return self.center + (point - middle) / self._scale()
+
+    def _image_rect(self) -> QRectF:
+        scale = self._scale()
+        w, h = self.pixmap.width() * scale, self.pixmap.height() * scale
+        x = self.width() / 2 - self.center.x() * scale
+        y = self.height() / 2 - self.center.y() * scale
+        return QRectF(x, y, w, h)
+
+    def resizeEvent(self, event) -> None:
+        if self.fit:
+            self.fit_to_window()
+
+    def wheelEvent(self, event) -> None:
+        steps = event.angleDelta().y() / 120
+        if steps and self.pixmap is not None:
+            self.set_zoom(self.zoom * 1.25**steps, event.position())
+
+    def mousePressEvent(self, event) -> None:
+        if self.pixmap is None:
+            return
+        pos = event.position()
+        if self.compare and event.button() == Qt.MouseButton.LeftButton:
+            self._drag = ("split", pos)
+            self._move_split(pos)
+        elif event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton,
+                                Qt.MouseButton.MiddleButton):  # fmt: skip
+            self._drag = ("pan", pos)
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+
+    def mouseMoveEvent(self, event) -> None:
+        pos = event.position()
+        if self._drag is None:
+            near = self.compare and abs(pos.x() - self.split * self.width()) < 12
+            self.setCursor(Qt.CursorShape.SplitHCursor if near else Qt.CursorShape.OpenHandCursor)
+            return
+        kind, last = self._drag
+        if kind == "split":
+            self._move_split(pos)
+        else:
+            self.center -= (pos - last) / self._scale()
+            self.fit = False
+            self._drag = (kind, pos)
+            self.update()
+
+    def mouseReleaseEvent(self, event) -> None:
+        self._drag = None
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        if self.fit:
+            self.set_zoom(1.0, event.position())
+        else:
+            self.fit_to_window()
+
+    def _move_split(self, pos: QPointF) -> None:
+        self.split = min(1.0, max(0.0, pos.x() / max(1, self.width())))
+        self.update()
+
+    # --- painting -------------------------------------------------------------------------
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().color(self.backgroundRole()).darker(115))
+        if self.pixmap is None:
+            painter.setPen(self.palette().color(self.foregroundRole()))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
+                             "Drop a photo and a painting, then press Start")  # fmt: skip
+            return
+        smooth = self.zoom < 1.0  # magnified: show crisp pixels to judge the brushwork
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+        target = self._image_rect()
+        painter.drawPixmap(target, self.pixmap, QRectF(self.pixmap.rect()))
+        if self.compare and self.before is not None:
+            x = self.split * self.width()
+            clip = QPainterPath()
+            clip.addRect(QRectF(0, 0, x, self.height()))
+            painter.save()
+            painter.setClipPath(clip)
+            painter.drawPixmap(target, self.before, QRectF(self.before.rect()))
+            painter.restore()
+            painter.setPen(QPen(QColor(255, 255, 255, 220), 2))
+            painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+            painter.setPen(QColor(255, 255, 255))
+            painter.drawText(QRectF(x - 90, 8, 80, 20), Qt.AlignmentFlag.AlignRight, "Before")
+            painter.drawText(QRectF(x + 10, 8, 80, 20), Qt.AlignmentFlag.AlignLeft, "After")

@@ -1,0 +1,375 @@
+"""The main window: panes left, canvas in the middle, run controls and settings right."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.images import SAVE_FORMATS
+from gui.canvas import PreviewCanvas
+from gui.controls import ControlsPanel
+from gui.drop_panes import ContentPane, StylePane
+from gui.loss_plot import LossPlot
+from gui.snapshots import SnapshotStrip
+from gui.state import IDLE, PAUSED, PAUSING, RUNNING, AppState, elapsed_text
+from gui.weights_dialog import WeightsDialog
+
+SAVE_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;TIFF (*.tif *.tiff);;WebP (*.webp)"
+PRESET_FILTER = "Impasto preset (*.json)"
+STYLE_SHEET = """
+#DropPane { border: 2px dashed palette(mid); border-radius: 8px; }
+#DropPane[hover="true"] { border-color: palette(highlight); }
+#DropPane:focus { border-style: solid; }
+#Caption { color: palette(placeholder-text); }
+#Heading { font-weight: 600; }
+#MessageBar { border-radius: 6px; padding: 2px; }
+#MessageBar[level="info"] { background: palette(alternate-base); }
+#MessageBar[level="error"], #MessageBar[level="oom"] { background: #b3261e; color: white; }
+#MessageBar[level="error"] QLabel, #MessageBar[level="oom"] QLabel { color: white; }
+#BigNumber { font-size: 15pt; font-weight: 600; }
+"""
+
+
+class MessageBar(QFrame):
+    """A message in the window (never a modal box): errors stay, notes fade after a while."""
+
+    def __init__(self, state: AppState, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.setObjectName("MessageBar")
+        self.text = QLabel(wordWrap=True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.smaller = QPushButton("Retry at half size")
+        self.cpu = QPushButton("Retry on the CPU")
+        close = QToolButton(text="✕", autoRaise=True)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.smaller)
+        layout.addWidget(self.cpu)
+        layout.addWidget(close)
+        self.timer = QTimer(self, singleShot=True, interval=8000)
+        self.timer.timeout.connect(self.hide)
+        close.clicked.connect(self.hide)
+        self.smaller.clicked.connect(self._retry_smaller)
+        self.cpu.clicked.connect(self._retry_cpu)
+        state.message.connect(self.show_message)
+        self.hide()
+
+    @Slot(str, str)
+    def show_message(self, level: str, text: str) -> None:
+        self.text.setText(text)
+        self.setProperty("level", level)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.smaller.setVisible(level == "oom")
+        self.cpu.setVisible(level == "oom")
+        self.show()
+        if level == "info":
+            self.timer.start()
+        else:
+            self.timer.stop()
+
+    @Slot()
+    def _retry_smaller(self) -> None:
+        self.hide()
+        self.state.retry(size=max(64, self.state.settings.size // 2))
+
+    @Slot()
+    def _retry_cpu(self) -> None:
+        self.hide()
+        self.state.retry(device="cpu")
+
+
+class RunPanel(QWidget):
+    """Start / Pause / Stop, progress numbers and the loss plot."""
+
+    def __init__(self, state: AppState, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.start = QPushButton("Start")
+        self.start.setDefault(True)
+        self.pause = QPushButton("Pause")
+        self.stop = QPushButton("Stop")
+        self.start.setToolTip("Start (Ctrl+Return)")
+        self.pause.setToolTip("Pause / resume (Space)")
+        self.stop.setToolTip("Stop (Esc)")
+        self.progress = QProgressBar(textVisible=False)
+        self.progress.setMaximumHeight(8)
+        self.iteration = QLabel("–", objectName="BigNumber")
+        self.speed = QLabel("–", objectName="BigNumber")
+        self.left = QLabel("–", objectName="BigNumber")
+        self.plot = LossPlot(state)
+        buttons = QHBoxLayout()
+        for button in (self.start, self.pause, self.stop):
+            buttons.addWidget(button)
+        numbers = QGridLayout()
+        for column, (title, label) in enumerate(
+            (("step", self.iteration), ("it/s", self.speed), ("time left", self.left))
+        ):
+            caption = QLabel(title, objectName="Caption")
+            numbers.addWidget(label, 0, column)
+            numbers.addWidget(caption, 1, column)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addLayout(numbers)
+        layout.addWidget(self.plot)
+        self.start.clicked.connect(self._on_start)
+        self.pause.clicked.connect(state.toggle_pause)
+        self.stop.clicked.connect(state.stop)
+        for signal in (state.statusChanged, state.contentChanged, state.stylesChanged):
+            signal.connect(self.refresh)
+        state.progressChanged.connect(self._on_progress)
+        self.refresh()
+
+    @Slot()
+    def _on_start(self) -> None:
+        self.state.start()
+
+    @Slot()
+    def refresh(self, *_) -> None:
+        status = self.state.status
+        self.start.setEnabled(self.state.can_start())
+        self.pause.setEnabled(status in (RUNNING, PAUSING, PAUSED))
+        self.pause.setText("Resume" if status in (PAUSING, PAUSED) else "Pause")
+        self.stop.setEnabled(status in (RUNNING, PAUSING, PAUSED))
+        if status == IDLE:
+            self.left.setText("–")
+            self.speed.setText("–")
+
+    @Slot(object)
+    def _on_progress(self, report) -> None:
+        self.progress.setRange(0, report.total_steps)
+        self.progress.setValue(report.iteration)
+        self.iteration.setText(f"{report.iteration} / {report.total_steps}")
+        rate = self.state.rate
+        self.speed.setText(f"{rate:.1f}" if rate >= 1 else f"{rate:.2f}")
+        remaining = report.total_steps - report.iteration
+        self.left.setText(elapsed_text(remaining / rate) if rate > 0 else "–")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, state: AppState):
+        super().__init__()
+        self.state = state
+        self.weights_dialog: WeightsDialog | None = None
+        self.setWindowTitle("Impasto")
+        self.setStyleSheet(STYLE_SHEET)
+        self.setAcceptDrops(False)
+
+        self.content_pane = ContentPane(state)
+        self.style_pane = StylePane(state)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(QLabel("Photo", objectName="Heading"))
+        left_layout.addWidget(self.content_pane, 2)
+        left_layout.addWidget(QLabel("Paintings", objectName="Heading"))
+        left_layout.addWidget(self.style_pane, 3)
+
+        self.canvas = PreviewCanvas(state)
+        self.messages = MessageBar(state)
+        self.snapshots = SnapshotStrip(state)
+        self.snapshots.saveRequested.connect(self._save_snapshot)
+        self.zoom_label = QLabel("", objectName="Caption")
+        self.canvas.zoomChanged.connect(self._on_zoom)
+        bar = QHBoxLayout()
+        self.fit_button = QToolButton(text="Fit")
+        self.actual_button = QToolButton(text="100%")
+        self.compare_button = QToolButton(text="Before / after", checkable=True)
+        self.live_button = QToolButton(text="Live")
+        self.fit_button.clicked.connect(self.canvas.fit_to_window)
+        self.actual_button.clicked.connect(self.canvas.actual_size)
+        self.compare_button.toggled.connect(self.canvas.set_compare)
+        self.live_button.clicked.connect(self._view_live)
+        for button in (self.fit_button, self.actual_button, self.compare_button, self.live_button):
+            bar.addWidget(button)
+        bar.addStretch(1)
+        bar.addWidget(self.zoom_label)
+        middle = QWidget()
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.addLayout(bar)
+        middle_layout.addWidget(self.messages)
+        middle_layout.addWidget(self.canvas, 1)
+        middle_layout.addWidget(self.snapshots)
+
+        self.run_panel = RunPanel(state)
+        self.controls = ControlsPanel(state)
+        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroll.setWidget(self.controls)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.run_panel)
+        right_layout.addWidget(QLabel("Settings", objectName="Heading"))
+        right_layout.addWidget(scroll, 1)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(middle)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([260, 900, 340])
+        splitter.setChildrenCollapsible(False)
+        left.setMinimumWidth(220)
+        right.setMinimumWidth(300)
+        self.setCentralWidget(splitter)
+        self._make_menus()
+        state.needsWeights.connect(self.show_weights_dialog)
+        state.statusChanged.connect(self._on_status)
+        self.statusBar().showMessage("Drop a photo and a painting, then press Start.")
+        self._restore_geometry()
+        if state.preferences.problem:
+            QTimer.singleShot(0, self._show_preferences_problem)
+
+    # --- menus and shortcuts ---------------------------------------------------------------
+
+    def _make_menus(self) -> None:
+        def action(menu, text, slot, shortcut=None):
+            item = QAction(text, self)
+            if shortcut is not None:
+                item.setShortcut(QKeySequence(shortcut))
+            item.triggered.connect(slot)
+            menu.addAction(item)
+            return item
+
+        file = self.menuBar().addMenu("&File")
+        action(file, "Open photo…", self.content_pane.browse, QKeySequence.StandardKey.Open)
+        action(file, "Add painting…", self.style_pane.browse, "Ctrl+Shift+O")
+        action(file, "Paste as photo", self.content_pane.paste, QKeySequence.StandardKey.Paste)
+        action(file, "Paste as painting", self.style_pane.paste, "Ctrl+Shift+V")
+        file.addSeparator()
+        action(file, "Save image…", self.save_dialog, QKeySequence.StandardKey.Save)
+        action(file, "Save settings as preset…", self.save_preset_dialog)
+        action(file, "Load preset…", self.load_preset_dialog)
+        file.addSeparator()
+        action(file, "Model weights…", self._open_weights)
+        action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
+        run = self.menuBar().addMenu("&Run")
+        action(run, "Start", self.state.start, "Ctrl+Return")
+        self.pause_action = action(run, "Pause / resume", self.state.toggle_pause, "Space")
+        action(run, "Stop", self.state.stop, "Esc")
+        view = self.menuBar().addMenu("&View")
+        action(view, "Fit to window", self.canvas.fit_to_window, "Ctrl+0")
+        action(view, "Actual pixels (100%)", self.canvas.actual_size, "Ctrl+1")
+        action(view, "Zoom in", self._zoom_in, QKeySequence.StandardKey.ZoomIn)
+        action(view, "Zoom out", self._zoom_out, QKeySequence.StandardKey.ZoomOut)
+        action(view, "Before / after", self.compare_button.toggle, "B")
+        action(view, "Live view", self._view_live, "L")
+
+    @Slot()
+    def _zoom_in(self) -> None:
+        self.canvas.set_zoom(self.canvas.zoom * 1.25)
+
+    @Slot()
+    def _zoom_out(self) -> None:
+        self.canvas.set_zoom(self.canvas.zoom / 1.25)
+
+    @Slot()
+    def _view_live(self) -> None:
+        self.state.view_snapshot(None)
+        self.snapshots.clearSelection()
+
+    @Slot(float)
+    def _on_zoom(self, zoom: float) -> None:
+        self.zoom_label.setText(f"{zoom * 100:.0f}%")
+
+    @Slot(str)
+    def _on_status(self, status: str) -> None:
+        text = {"running": "Running…", "pausing": "Pausing after this step…",
+                "paused": "Paused. Change weights, then resume (Space).",
+                "stopping": "Stopping…", "idle": "Ready."}  # fmt: skip
+        self.statusBar().showMessage(f"{text.get(status, status)}   Device: "
+                                     f"{self.state.device_name}")  # fmt: skip
+
+    # --- files ----------------------------------------------------------------------------
+
+    def save_dialog(self) -> None:
+        folder = self.state.preferences.get("save_folder") or ""
+        stem = Path(self.state.content.label).stem if self.state.content else "impasto"
+        name = str(Path(folder) / f"{stem}-impasto.png")
+        path, chosen = QFileDialog.getSaveFileName(self, "Save image", name, SAVE_FILTER)
+        if path:
+            self.state.save_result(_with_suffix(path, chosen))
+
+    @Slot(int)
+    def _save_snapshot(self, index: int) -> None:
+        self.state.view_snapshot(index)
+        self.save_dialog()
+
+    def save_preset_dialog(self) -> None:
+        folder = self.state.preferences.get("preset_folder") or ""
+        path, _ = QFileDialog.getSaveFileName(self, "Save preset", folder, PRESET_FILTER)
+        if path:
+            self.state.save_preset(path if path.endswith(".json") else path + ".json")
+
+    def load_preset_dialog(self) -> None:
+        folder = self.state.preferences.get("preset_folder") or ""
+        path, _ = QFileDialog.getOpenFileName(self, "Load preset", folder, PRESET_FILTER)
+        if path:
+            self.state.load_preset(path)
+
+    # --- weights --------------------------------------------------------------------------
+
+    @Slot(str)
+    def show_weights_dialog(self, reason: str) -> None:
+        if self.weights_dialog is None:
+            self.weights_dialog = WeightsDialog(self.state, reason, self)
+        self.weights_dialog.reason.setText(reason)
+        self.weights_dialog.show()
+        self.weights_dialog.raise_()
+
+    @Slot()
+    def _open_weights(self) -> None:
+        self.show_weights_dialog("Download or import the network weights.")
+
+    # --- geometry and shutdown -----------------------------------------------------------------
+
+    def _restore_geometry(self) -> None:
+        geometry = self.state.preferences.get("geometry")
+        if geometry:
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode()))
+        else:
+            screen = QGuiApplication.primaryScreen()
+            available = screen.availableGeometry() if screen else None
+            width = min(1500, available.width() - 40) if available else 1400
+            height = min(950, available.height() - 60) if available else 900
+            self.resize(width, height)
+
+    @Slot()
+    def _show_preferences_problem(self) -> None:
+        self.state.message.emit("info", self.state.preferences.problem)
+
+    def shutdown(self) -> None:
+        """Idempotent: closeEvent and QApplication.aboutToQuit both end here."""
+        geometry = bytes(self.saveGeometry().toBase64()).decode()
+        self.state.preferences.set("geometry", geometry)
+        self.state.shutdown()
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+
+def _with_suffix(path: str, chosen_filter: str) -> str:
+    if Path(path).suffix.lower() in SAVE_FORMATS:
+        return path
+    suffix = {"PNG": ".png", "JPEG": ".jpg", "TIFF": ".tif", "WebP": ".webp"}
+    return path + suffix.get(chosen_filter.split(" ")[0], ".png")

@@ -1,0 +1,79 @@
+"""User preferences: a small versioned JSON file in the platform's app-data folder.
+
+Run parameters are not preferences; the last RunSettings are stored here only so the
+next launch starts where the artist left off. A corrupt file is moved aside and the
+defaults are used, so a bad file never stops the app from starting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths
+
+SCHEMA_VERSION = 1
+FILE_NAME = "preferences.json"
+DEFAULTS = {
+    "version": SCHEMA_VERSION,
+    "open_folder": "",
+    "save_folder": "",
+    "preset_folder": "",
+    "geometry": "",  # base64 of QMainWindow.saveGeometry()
+    "window_state": "",
+    "settings": None,  # the last RunSettings.to_dict()
+}
+
+
+def config_dir() -> Path:
+    """IMPASTO_CONFIG_DIR if set (tests, portable installs), else the platform folder."""
+    override = os.environ.get("IMPASTO_CONFIG_DIR")
+    if override:
+        return Path(override)
+    location = QStandardPaths.StandardLocation.AppConfigLocation
+    return Path(QStandardPaths.writableLocation(location) or Path.home() / ".impasto")
+
+
+class Preferences:
+    def __init__(self, folder: Path | None = None):
+        self.path = (folder or config_dir()) / FILE_NAME
+        self.values = dict(DEFAULTS)
+        self.problem = ""  # why the file was not used, for a message in the window
+        self._load()
+
+    def get(self, key: str):
+        return self.values.get(key, DEFAULTS.get(key))
+
+    def set(self, key: str, value) -> None:
+        self.values[key] = value
+
+    def save(self) -> None:
+        """Write atomically; failing to save preferences is never worth a crash."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temp = self.path.with_suffix(".tmp")
+            temp.write_text(json.dumps(self.values, indent=2, sort_keys=True), "utf-8")
+            os.replace(temp, self.path)
+        except OSError as error:
+            self.problem = f"could not save preferences to {self.path}: {error.strerror or error}"
+
+    def _load(self) -> None:
+        if not self.path.exists():
+            return
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+            if not isinstance(data, dict) or data.get("version") != SCHEMA_VERSION:
+                raise ValueError("unknown format")
+        except (OSError, ValueError) as error:
+            self._move_aside(error)
+            return
+        self.values.update({key: value for key, value in data.items() if key in DEFAULTS})
+
+    def _move_aside(self, error: Exception) -> None:
+        aside = self.path.with_name(FILE_NAME + ".bad")
+        try:
+            os.replace(self.path, aside)
+            self.problem = f"preferences file was unreadable ({error}); moved to {aside.name}"
+        except OSError:
+            self.problem = f"preferences file was unreadable ({error}); using defaults"

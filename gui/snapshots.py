@@ -1,0 +1,65 @@
+"""The strip of snapshots taken every N steps: view, restore as the start, or save."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QMenu
+
+from gui.qimage import thumbnail_pixmap
+from gui.state import AppState
+
+THUMB = QSize(96, 72)
+
+
+class SnapshotStrip(QListWidget):
+    saveRequested = Signal(int)  # index; the window asks where to save
+
+    def __init__(self, state: AppState, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setFlow(QListView.Flow.LeftToRight)
+        self.setWrapping(False)
+        self.setMovement(QListView.Movement.Static)
+        self.setIconSize(THUMB)
+        self.setFixedHeight(THUMB.height() + 42)
+        self.setHorizontalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setToolTip("Snapshots: click to view, right-click to restore or save")
+        self.itemClicked.connect(self._on_clicked)
+        self.customContextMenuRequested.connect(self._on_menu)
+        state.snapshotsChanged.connect(self.refresh)
+
+    @Slot()
+    def refresh(self) -> None:
+        snapshots = self.state.snapshots
+        if len(snapshots) < self.count():
+            self.clear()
+        ratio = self.devicePixelRatioF()
+        for snapshot in snapshots[self.count() :]:
+            icon = QIcon(thumbnail_pixmap(snapshot.thumbnail, THUMB, ratio))
+            item = QListWidgetItem(icon, f"step {snapshot.iteration}")
+            self.addItem(item)
+        if self.count():
+            self.scrollToItem(self.item(self.count() - 1))
+
+    @Slot(QListWidgetItem)
+    def _on_clicked(self, item: QListWidgetItem) -> None:
+        index = self.row(item)
+        self.state.view_snapshot(None if index == self.state.viewing else index)
+        if self.state.viewing is None:
+            self.clearSelection()
+
+    @Slot()
+    def _on_menu(self, pos) -> None:
+        item = self.itemAt(pos)
+        if item is None:
+            return
+        index = self.row(item)
+        menu = QMenu(self)
+        menu.addAction("View", lambda: self.state.view_snapshot(index))
+        menu.addAction("Continue from here", lambda: self.state.restore_snapshot(index))
+        menu.addAction("Save…", lambda: self.saveRequested.emit(index))
+        menu.addAction("Back to live view", lambda: self.state.view_snapshot(None))
+        menu.exec(self.viewport().mapToGlobal(pos))

@@ -1,0 +1,434 @@
+"""The GUI's one state object. Widgets read it and call its methods; only it talks to
+the worker. Each piece of state has its own changed-signal."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QImage
+
+from engine.images import ImageError, load_image, save_image
+from engine.run import LIVE_FIELDS, StepReport
+from engine.settings import RunSettings
+from gui.preferences import Preferences
+from gui.qimage import pil_to_qimage
+from gui.worker import EngineWorker, NetworkProvider, RunRequest, WorkerThread
+
+SHUTDOWN_WAIT_MS = 10_000
+IDLE, RUNNING, PAUSING, PAUSED, STOPPING = "idle", "running", "pausing", "paused", "stopping"
+
+# What the window starts with: a good picture on a CPU in a few minutes (and on a GPU in
+# seconds). The engine's own defaults (512 px, 300 steps) are the published ones.
+GUI_DEFAULTS = RunSettings(size=384, steps=150, snapshot_every=25)
+
+
+@dataclass
+class SourceImage:
+    label: str  # file name, or "Pasted image"
+    image: Image.Image
+    preview: QImage
+    weight: float = 1.0  # blend weight, for style images
+
+    @classmethod
+    def from_pil(cls, image: Image.Image, label: str) -> SourceImage:
+        small = image.copy()
+        small.thumbnail((1600, 1600))  # enough for thumbnails and the before/after view
+        return cls(label, image, pil_to_qimage(small))
+
+
+@dataclass
+class Snapshot:
+    iteration: int
+    image: Image.Image
+    thumbnail: QImage
+
+
+class AppState(QObject):
+    settingsChanged = Signal(object)
+    contentChanged = Signal()
+    stylesChanged = Signal()
+    statusChanged = Signal(str)
+    displayChanged = Signal(QImage)  # what the canvas shows: newest frame or a snapshot
+    progressChanged = Signal(object)  # StepReport
+    lossesAppended = Signal(object)  # list of (iteration, content, style)
+    historyCleared = Signal()
+    snapshotsChanged = Signal()
+    deviceChanged = Signal(str)
+    message = Signal(str, str)  # level ("info", "error", "oom"), text
+    needsWeights = Signal(str)
+    weightsReady = Signal(str)
+    weightsFailed = Signal(str)
+    downloadProgress = Signal(object)
+    # to the worker (queued across threads)
+    runRequested = Signal(object)
+    downloadRequested = Signal(str)
+    importRequested = Signal(str)
+
+    def __init__(self, network_provider: NetworkProvider, preferences: Preferences):
+        super().__init__()
+        self.preferences = preferences
+        self.settings = _saved_settings(preferences)
+        self.run_settings: RunSettings | None = None  # the settings of the current/last run
+        self.content: SourceImage | None = None
+        self.styles: list[SourceImage] = []
+        self.status = IDLE
+        self.device_name = "detecting…"
+        self.report: StepReport | None = None
+        self.rate = 0.0  # iterations per second
+        self.frame: np.ndarray | None = None
+        self.frame_image: QImage | None = None
+        self.snapshots: list[Snapshot] = []
+        self.viewing: int | None = None  # index of the snapshot on the canvas, None: live
+        self._rate_marks: list[tuple[int, float]] = []
+        self._init_image: Image.Image | None = None
+        self._shut_down = False
+
+        self.thread = WorkerThread()
+        self.worker = EngineWorker(network_provider)
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.probe)
+        self.thread.finished.connect(self.worker.deleteLater)
+        self.runRequested.connect(self.worker.run)
+        self.downloadRequested.connect(self.worker.download_weights)
+        self.importRequested.connect(self.worker.import_weights)
+        self.worker.deviceDetected.connect(self._on_device)
+        self.worker.runStarted.connect(self._on_run_started)
+        self.worker.frameReady.connect(self._on_frame)
+        self.worker.snapshotTaken.connect(self._on_snapshot)
+        self.worker.pausedAt.connect(self._on_paused)
+        self.worker.resumed.connect(self._on_resumed)
+        self.worker.settingsApplied.connect(self._on_settings_applied)
+        self.worker.notice.connect(self._on_notice)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.runEnded.connect(self._on_run_ended)
+        self.worker.needsWeights.connect(self.needsWeights)
+        self.worker.weightsReady.connect(self.weightsReady)
+        self.worker.weightsFailed.connect(self.weightsFailed)
+        self.worker.downloadProgress.connect(self.downloadProgress)
+        self.thread.start()
+
+    # --- inputs ------------------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        return self.status != IDLE
+
+    def load_content(self, path: str) -> bool:
+        image = self._load(path)
+        if image is not None:
+            self.set_content_image(image, Path(path).name)
+            self._remember_folder("open_folder", path)
+        return image is not None
+
+    def set_content_image(self, image: Image.Image, label: str) -> None:
+        self.content = SourceImage.from_pil(image, label)
+        self.contentChanged.emit()
+
+    def add_style(self, path: str) -> bool:
+        image = self._load(path)
+        if image is not None:
+            self.add_style_image(image, Path(path).name)
+            self._remember_folder("open_folder", path)
+        return image is not None
+
+    def add_style_image(self, image: Image.Image, label: str) -> None:
+        if self.active:
+            self.message.emit("info", "Style images can be added when the run is stopped.")
+            return
+        self.styles.append(SourceImage.from_pil(image, label))
+        self.stylesChanged.emit()
+
+    def remove_style(self, index: int) -> None:
+        if self.active or not 0 <= index < len(self.styles):
+            return
+        del self.styles[index]
+        self.stylesChanged.emit()
+
+    def set_style_weight(self, index: int, weight: float) -> None:
+        if not 0 <= index < len(self.styles) or self.styles[index].weight == weight:
+            return
+        self.styles[index].weight = weight
+        self.stylesChanged.emit()
+        blend = self._blend()
+        if self.active and blend:
+            self.worker.update({"style_blend": blend})
+
+    def _blend(self) -> tuple[float, ...]:
+        weights = tuple(style.weight for style in self.styles)
+        return weights if sum(weights) > 0 else ()
+
+    # --- settings ------------------------------------------------------------------------
+
+    def set_settings(self, **changes) -> bool:
+        """Change settings; live ones reach a running or paused run at its next step."""
+        try:
+            settings = self.settings.replace(**changes)
+        except (TypeError, ValueError) as error:
+            self.message.emit("error", str(error))
+            return False
+        if settings == self.settings:
+            return True
+        self.settings = settings
+        self.settingsChanged.emit(settings)
+        live = {key: value for key, value in changes.items() if key in LIVE_FIELDS}
+        if self.active and live:
+            self.worker.update(live)
+        return True
+
+    def save_preset(self, path: str) -> None:
+        try:
+            Path(path).write_text(self.settings.to_json(), "utf-8")
+            self._remember_folder("preset_folder", path)
+            self.message.emit("info", f"Preset saved to {Path(path).name}.")
+        except OSError as error:
+            self.message.emit("error", f"{path}: could not save ({error.strerror or error})")
+
+    def load_preset(self, path: str) -> bool:
+        try:
+            settings = RunSettings.from_dict(json.loads(Path(path).read_text("utf-8")))
+        except (OSError, ValueError) as error:
+            self.message.emit("error", f"{Path(path).name}: not a usable preset ({error})")
+            return False
+        self._remember_folder("preset_folder", path)
+        self.settings = settings
+        self.settingsChanged.emit(settings)
+        return True
+
+    # --- running ---------------------------------------------------------------------------
+
+    def can_start(self) -> bool:
+        return not self.active and self.content is not None and bool(self.styles)
+
+    def start(self, init_image: Image.Image | None = None) -> bool:
+        if self.active:
+            return False
+        if self.content is None or not self.styles:
+            self.message.emit("error", "Drop a photo and at least one painting first.")
+            return False
+        settings = self.settings.replace(style_blend=self._blend())
+        if init_image is None and settings.init not in ("content", "noise"):
+            init_image = self._load(settings.init)  # a preset may name an init image file
+            if init_image is None:
+                return False
+        self._init_image = init_image
+        if init_image is not None and settings.init in ("content", "noise"):
+            settings = settings.replace(init="snapshot")
+        request = RunRequest(self.content.image, [s.image for s in self.styles], settings,
+                             init_image)  # fmt: skip
+        self.report, self.rate, self._rate_marks = None, 0.0, []
+        self.snapshots, self.viewing = [], None
+        self.snapshotsChanged.emit()
+        self.historyCleared.emit()
+        self.worker.reset_commands()
+        self._set_status(RUNNING)
+        self.runRequested.emit(request)
+        return True
+
+    def toggle_pause(self) -> None:
+        if self.status in (RUNNING,):
+            self.worker.pause()
+            self._set_status(PAUSING)
+        elif self.status in (PAUSED, PAUSING):
+            self.worker.resume()
+            self._set_status(RUNNING)
+
+    def stop(self) -> None:
+        if self.status in (RUNNING, PAUSING, PAUSED):
+            self.worker.stop()
+            self._set_status(STOPPING)
+
+    def retry(self, **changes) -> None:
+        """After a failure: start again with some settings changed (smaller size, CPU)."""
+        if "size" in changes and self.settings.scales:
+            changes["scales"] = tuple(max(16, s // 2) for s in self.settings.scales)
+        if self.set_settings(**changes):
+            self.start(self._init_image)
+
+    # --- snapshots and results -------------------------------------------------------------
+
+    def view_snapshot(self, index: int | None) -> None:
+        self.viewing = index if index is not None and 0 <= index < len(self.snapshots) else None
+        if self.viewing is None:
+            if self.frame_image is not None:
+                self.displayChanged.emit(self.frame_image)
+        else:
+            self.displayChanged.emit(pil_to_qimage(self.snapshots[self.viewing].image))
+
+    def restore_snapshot(self, index: int) -> None:
+        """Continue from a snapshot: in the current run, or as the start of a new one."""
+        image = self.snapshots[index].image
+        if self.active:
+            self.worker.restore(image)
+            self.view_snapshot(None)
+        else:
+            self.start(init_image=image)
+
+    def result_image(self) -> Image.Image | None:
+        """What is on the canvas (newest frame or viewed snapshot) at the output size."""
+        if self.viewing is not None:
+            image = self.snapshots[self.viewing].image
+        elif self.frame is not None:
+            image = Image.fromarray(self.frame, "RGB")
+        else:
+            return None
+        size = (self.run_settings or self.settings).size
+        if max(image.size) < size:  # a coarse scale of coarse-to-fine: bring it to size
+            scale = size / max(image.size)
+            new = (round(image.width * scale), round(image.height * scale))
+            image = image.resize(new, Image.Resampling.LANCZOS)
+        return image
+
+    def save_result(self, path: str) -> bool:
+        image = self.result_image()
+        if image is None:
+            self.message.emit("error", "Nothing to save yet: start a run first.")
+            return False
+        settings = (self.run_settings or self.settings).to_dict()
+        try:
+            save_image(image, path, settings)
+        except ImageError as error:
+            self.message.emit("error", str(error))
+            return False
+        self._remember_folder("save_folder", path)
+        self.message.emit("info", f"Saved {Path(path).name} ({image.width}×{image.height} px).")
+        return True
+
+    # --- weights -----------------------------------------------------------------------------
+
+    def download_weights(self, name: str) -> None:
+        self.worker.prepare_download()
+        self.downloadRequested.emit(name)
+
+    def cancel_download(self) -> None:
+        self.worker.cancel_download()
+
+    def import_weights(self, path: str) -> None:
+        self.importRequested.emit(path)
+
+    # --- shutdown -----------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """The one way out, for closeEvent and aboutToQuit alike; safe to call twice."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.preferences.set("settings", self.settings.to_dict())
+        self.preferences.save()
+        self.worker.stop()
+        self.thread.quit()
+        # A step is short, so this wait is brief; it keeps Qt from destroying a live thread.
+        if not self.thread.wait(SHUTDOWN_WAIT_MS):
+            print("Impasto: the engine thread did not stop in time")
+
+    # --- from the worker ------------------------------------------------------------------------
+
+    @Slot(str)
+    def _on_device(self, name: str) -> None:
+        self.device_name = name
+        self.deviceChanged.emit(name)
+
+    @Slot(object)
+    def _on_run_started(self, settings: RunSettings) -> None:
+        self.run_settings = settings
+
+    @Slot()
+    def _on_frame(self) -> None:
+        frame = self.worker.take_frame()
+        if frame is None:
+            return
+        self.frame, self.frame_image = frame.array, frame.image
+        if frame.history:
+            self.lossesAppended.emit(frame.history)
+        if frame.report is not None and frame.report is not self.report:
+            self._on_report(frame.report)
+        if self.viewing is None:
+            self.displayChanged.emit(frame.image)
+
+    def _on_report(self, report: StepReport) -> None:
+        self.report = report
+        marks = self._rate_marks
+        marks.append((report.iteration, report.seconds))
+        del marks[:-20]
+        (first_it, first_s), (last_it, last_s) = marks[0], marks[-1]
+        if last_s > first_s:
+            self.rate = (last_it - first_it) / (last_s - first_s)
+        elif report.seconds > 0:
+            self.rate = report.iteration / report.seconds
+        self.progressChanged.emit(report)
+
+    @Slot(int, object, QImage)
+    def _on_snapshot(self, iteration: int, image: Image.Image, thumbnail: QImage) -> None:
+        self.snapshots.append(Snapshot(iteration, image, thumbnail))
+        self.snapshotsChanged.emit()
+
+    @Slot(int)
+    def _on_paused(self, iteration: int) -> None:
+        if self.status == PAUSING:
+            self._set_status(PAUSED)
+
+    @Slot()
+    def _on_resumed(self) -> None:
+        if self.status in (PAUSED, PAUSING):
+            self._set_status(RUNNING)
+
+    @Slot(object)
+    def _on_settings_applied(self, settings: RunSettings) -> None:
+        self.run_settings = settings
+
+    @Slot(str)
+    def _on_notice(self, text: str) -> None:
+        self.message.emit("info", text)
+
+    @Slot(str, str)
+    def _on_failed(self, kind: str, text: str) -> None:
+        self.message.emit("oom" if kind == "oom" else "error", text)
+
+    @Slot(str)
+    def _on_run_ended(self, reason: str) -> None:
+        self._on_frame()  # the last frame, if the GUI has not taken it yet
+        self._set_status(IDLE)
+        if reason == "done" and self.report is not None:
+            self.message.emit("info", f"Finished: {self.report.iteration} steps.")
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _set_status(self, status: str) -> None:
+        if status != self.status:
+            self.status = status
+            self.statusChanged.emit(status)
+
+    def _load(self, path: str) -> Image.Image | None:
+        try:
+            return load_image(path)
+        except ImageError as error:
+            self.message.emit("error", str(error))
+            return None
+
+    def _remember_folder(self, key: str, path: str) -> None:
+        self.preferences.set(key, str(Path(path).resolve().parent))
+
+
+def _saved_settings(preferences: Preferences) -> RunSettings:
+    data = preferences.get("settings")
+    if isinstance(data, dict):
+        try:
+            return RunSettings.from_dict(data)
+        except ValueError:
+            pass
+    return GUI_DEFAULTS
+
+
+def elapsed_text(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}:{seconds:02d}"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}"

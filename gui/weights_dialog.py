@@ -1,0 +1,159 @@
+"""Everything about model weights in the GUI: the default network provider and the
+first-run dialog (download with progress and cancel, or import a file). The dialog is
+not modal, so the rest of the window stays usable while weights download."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from engine.run import Network
+from engine.vgg import WeightsError
+from gui.state import AppState
+
+WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt *.bin);;All files (*)"
+
+
+def default_network_provider() -> Network:
+    """The installed default model; WeightsError when none is installed."""
+    try:
+        from engine import weights
+    except ImportError as error:
+        raise WeightsError(f"the weights manager is not available ({error})") from error
+    state_dict, spec = weights.load_installed(weights.default_model_name())
+    return Network(state_dict, spec.arch, spec.preprocessing)
+
+
+class WeightsDialog(QDialog):
+    def __init__(self, state: AppState, reason: str, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.setWindowTitle("Model weights needed")
+        self.setModal(False)
+        self.setMinimumWidth(460)
+        intro = QLabel(
+            "Impasto needs the weights of a VGG network trained on ImageNet to see style. "
+            "They are downloaded once (about 550 MB) or imported from a file you have."
+        )
+        intro.setWordWrap(True)
+        self.reason = QLabel(reason)
+        self.reason.setObjectName("Caption")
+        self.reason.setWordWrap(True)
+        self.model = QComboBox()
+        self.cached = []
+        try:
+            from engine import weights
+
+            for spec in weights.known_models():
+                self.model.addItem(f"{spec.title} ({spec.download_size / 2**20:.0f} MiB)",
+                                   spec.name)  # fmt: skip
+            self.model.setCurrentIndex(max(0, self.model.findData(weights.default_model_name())))
+            self.cached = weights.find_cached_torchvision_files()
+        except Exception as error:  # the weights manager missing or broken: import only
+            self.reason.setText(f"{reason}\n({error})")
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.download_button = QPushButton("Download")
+        self.download_button.setDefault(True)
+        self.import_button = QPushButton("Import file…")
+        self.cached_button = QPushButton("Use copy from torch cache")
+        self.cached_button.setVisible(bool(self.cached))
+        self.cancel_button = QPushButton("Cancel download")
+        self.cancel_button.setVisible(False)
+        self.close_button = QPushButton("Close")
+        self.download_button.clicked.connect(self._on_download)
+        self.import_button.clicked.connect(self._on_import)
+        self.cached_button.clicked.connect(self._on_cached)
+        self.cancel_button.clicked.connect(self._on_cancel)
+        self.close_button.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        for button in (self.download_button, self.import_button, self.cached_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.close_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.reason)
+        layout.addWidget(self.model)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        state.downloadProgress.connect(self._on_progress)
+        state.weightsReady.connect(self._on_ready)
+        state.weightsFailed.connect(self._on_failed)
+
+    def _busy(self, busy: bool) -> None:
+        for button in (self.download_button, self.import_button, self.cached_button):
+            button.setEnabled(not busy)
+        self.model.setEnabled(not busy)
+        self.cancel_button.setVisible(busy)
+        self.progress.setVisible(busy)
+
+    @Slot()
+    def _on_download(self) -> None:
+        self._busy(True)
+        self.progress.setRange(0, 0)
+        self.status.setText("Connecting…")
+        self.state.download_weights(self.model.currentData() or "vgg19")
+
+    @Slot()
+    def _on_import(self) -> None:
+        folder = self.state.preferences.get("open_folder") or ""
+        path, _ = QFileDialog.getOpenFileName(self, "Import weights", folder, WEIGHTS_FILTER)
+        if path:
+            self._import(path)
+
+    @Slot()
+    def _on_cached(self) -> None:
+        self._import(str(self.cached[0][1]))
+
+    def _import(self, path: str) -> None:
+        self._busy(True)
+        self.cancel_button.setVisible(False)
+        self.progress.setRange(0, 0)
+        self.status.setText("Checking and importing the weights…")
+        self.state.import_weights(path)
+
+    @Slot()
+    def _on_cancel(self) -> None:
+        self.state.cancel_download()
+        self.status.setText("Cancelling…")
+
+    @Slot(object)
+    def _on_progress(self, info) -> None:
+        fraction = getattr(info, "fraction", None)
+        done = getattr(info, "bytes_done", 0) / 2**20
+        speed = getattr(info, "bytes_per_second", 0.0) / 2**20
+        if fraction is None:
+            self.progress.setRange(0, 0)
+            self.status.setText(f"{done:.0f} MiB at {speed:.1f} MiB/s")
+        else:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(round(fraction * 1000))
+            total = getattr(info, "bytes_total", 0) / 2**20
+            self.status.setText(f"{done:.0f} of {total:.0f} MiB at {speed:.1f} MiB/s")
+
+    @Slot(str)
+    def _on_ready(self, name: str) -> None:
+        self._busy(False)
+        self.status.setText(f"{name} is installed. Press Start.")
+        self.state.message.emit("info", f"Model weights {name} installed. Press Start.")
+        self.close()
+
+    @Slot(str)
+    def _on_failed(self, text: str) -> None:
+        self._busy(False)
+        self.status.setText(text)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

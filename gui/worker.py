@@ -1,0 +1,316 @@
+"""The one adapter between Qt and the engine: a QObject living in one long-lived QThread.
+
+The thread owns the torch device for the life of the window. A run happens inside the
+`run` slot, one engine step at a time. Commands (pause, resume, stop, new weights,
+restore) are plain method calls from the GUI thread that only touch a condition
+variable and a queue, so they never wait on the engine; the loop reads them between
+steps. While paused, the loop sleeps on the condition: no busy waiting.
+
+Previews go through a one-frame mailbox: the worker overwrites the newest frame and
+signals only when the GUI has taken the last one, so stale frames are dropped and the
+GUI is never flooded. Frames are sent at most ~20 times a second.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from PIL import Image
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtGui import QImage
+
+from engine.device import describe_device, is_out_of_memory, pick_device, release_memory
+from engine.images import ImageError
+from engine.run import Network, StepReport, StyleTransfer
+from engine.settings import RunSettings
+from engine.vgg import WeightsError
+from gui.qimage import array_to_qimage, pil_to_qimage
+
+FRAME_INTERVAL = 0.05  # seconds: at most ~20 previews a second
+PREVIEW_MAX_SIDE = 4096  # previews are the full image; also what Save writes mid-run
+SNAPSHOT_THUMB = 160
+
+NetworkProvider = Callable[[], Network]
+
+_threads: weakref.WeakSet[QThread] = weakref.WeakSet()
+
+
+def live_threads() -> list[QThread]:
+    """Engine threads still running (tests check that none are left behind)."""
+    return [thread for thread in list(_threads) if thread.isRunning()]
+
+
+@dataclass
+class RunRequest:
+    content: Image.Image
+    styles: list[Image.Image]
+    settings: RunSettings
+    init_image: Image.Image | None = None
+
+
+@dataclass
+class Frame:
+    report: StepReport | None
+    array: np.ndarray  # (H, W, 3) uint8, a detached copy
+    image: QImage  # owns its pixels
+    history: list[tuple[int, float, float]] = field(default_factory=list)  # (it, content, style)
+
+
+class EngineWorker(QObject):
+    deviceDetected = Signal(str)  # "CPU (2 threads)" / GPU name
+    runStarted = Signal(object)  # RunSettings actually used
+    frameReady = Signal()  # take it with take_frame()
+    snapshotTaken = Signal(int, object, QImage)  # iteration, PIL image, thumbnail
+    pausedAt = Signal(int)
+    resumed = Signal()
+    settingsApplied = Signal(object)  # RunSettings after a live change
+    notice = Signal(str)
+    failed = Signal(str, str)  # kind ("oom", "input", "error"), message
+    runEnded = Signal(str)  # "done", "stopped", "failed", "no-weights"
+    needsWeights = Signal(str)
+    downloadProgress = Signal(object)  # the weights manager's ProgressInfo
+    weightsReady = Signal(str)
+    weightsFailed = Signal(str)
+
+    def __init__(self, network_provider: NetworkProvider):
+        super().__init__()
+        self._provider = network_provider
+        self._network: Network | None = None
+        self._cond = threading.Condition()
+        self._paused = False
+        self._stopping = False
+        self._commands: deque[tuple[str, object]] = deque()
+        self._frame_lock = threading.Lock()
+        self._frame: Frame | None = None
+        self._history: list[tuple[int, float, float]] = []
+        self._frame_waiting = False
+        self._cancel_download = threading.Event()
+        self.run_settings: RunSettings | None = None  # read-only outside the worker
+        self.steps_done = 0  # counts every step taken; read-only outside the worker
+
+    # --- commands: safe to call from any thread, never block on the engine -------------
+
+    def reset_commands(self) -> None:
+        with self._cond:
+            self._paused = self._stopping = False
+            self._commands.clear()
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused = True
+            self._cond.notify_all()
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._cancel_download.set()
+
+    def update(self, changes: dict) -> None:
+        self._command("update", dict(changes))
+
+    def restore(self, image: Image.Image) -> None:
+        self._command("restore", image)
+
+    def cancel_download(self) -> None:
+        self._cancel_download.set()
+
+    def prepare_download(self) -> None:
+        self._cancel_download.clear()
+
+    def take_frame(self) -> Frame | None:
+        """The newest frame, with the loss history of every step since the last take."""
+        with self._frame_lock:
+            frame, self._frame, self._frame_waiting = self._frame, None, False
+            if frame is not None:
+                frame.history, self._history = self._history, []
+            return frame
+
+    def _command(self, name: str, value: object) -> None:
+        with self._cond:
+            self._commands.append((name, value))
+            self._cond.notify_all()
+
+    # --- slots: run in the worker thread -----------------------------------------------
+
+    @Slot()
+    def probe(self) -> None:
+        torch.set_grad_enabled(False)  # grad mode is per thread; the engine enables it per step
+        try:
+            self.deviceDetected.emit(describe_device(pick_device("auto")))
+        except Exception as error:  # a broken driver must not stop the window
+            self.deviceDetected.emit(f"CPU (device check failed: {error})")
+
+    @Slot(object)
+    def run(self, request: RunRequest) -> None:
+        try:
+            network = self._get_network()
+        except WeightsError as error:
+            self.needsWeights.emit(str(error))
+            self.runEnded.emit("no-weights")
+            return
+        run, reason, device = None, "done", None
+        try:
+            settings = request.settings
+            if settings.model != network.arch:
+                settings = settings.replace(model=network.arch)
+            device = pick_device(settings.device)
+            run = StyleTransfer(request.content, request.styles, settings, network,
+                                device=device, init_image=request.init_image)  # fmt: skip
+            self.run_settings = run.settings
+            self.runStarted.emit(run.settings)
+            self._publish(run, None, force=True)
+            reason = self._loop(run)
+        except Exception as error:
+            reason = "failed"
+            self.failed.emit(*_classify(error))
+        finally:
+            if run is not None:
+                run.close()
+            elif device is not None:
+                release_memory(device)
+            self.runEnded.emit(reason)
+
+    @Slot(str)
+    def download_weights(self, name: str) -> None:
+        from engine import weights  # the weights manager is optional until first use
+
+        last = [0.0]
+
+        def progress(info) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.1:
+                last[0] = now
+                self.downloadProgress.emit(info)
+
+        try:
+            weights.download(name, progress=progress, cancel=self._cancel_download)
+        except Exception as error:
+            cancelled = type(error).__name__ == "DownloadCancelled"
+            self.weightsFailed.emit("Download cancelled." if cancelled else str(error))
+            return
+        self._network = None
+        self.weightsReady.emit(name)
+
+    @Slot(str)
+    def import_weights(self, path: str) -> None:
+        from engine import weights
+
+        try:
+            installed = weights.import_file(path)
+        except Exception as error:
+            self.weightsFailed.emit(str(error))
+            return
+        self._network = None
+        self.weightsReady.emit(str(getattr(installed, "name", path)))
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def _loop(self, run: StyleTransfer) -> str:
+        while True:
+            with self._cond:
+                commands = list(self._commands)
+                self._commands.clear()
+                stopping, paused = self._stopping, self._paused
+            self._apply(run, commands)
+            if stopping:
+                self._publish(run, None, force=True)
+                return "stopped"
+            if run.done:
+                return "done"
+            if paused:
+                self._wait_while_paused(run)
+                continue
+            report = run.step()
+            self.steps_done += 1
+            if report.rolled_back:
+                self.notice.emit(report.message)
+            with self._frame_lock:
+                losses = report.losses
+                self._history.append((report.iteration, losses["content"], losses["style"]))
+            every = run.settings.snapshot_every
+            if every and report.iteration % every == 0:
+                self._snapshot(run, report.iteration)
+            self._publish(run, report, force=run.done)
+
+    def _wait_while_paused(self, run: StyleTransfer) -> None:
+        self._publish(run, None, force=True)
+        self.pausedAt.emit(run.iteration)
+        with self._cond:
+            # Sleep until resumed, stopped or given a command; never spin.
+            while self._paused and not self._stopping and not self._commands:
+                self._cond.wait()
+            woke_by_resume = not self._paused
+        if woke_by_resume:
+            self.resumed.emit()
+
+    def _apply(self, run: StyleTransfer, commands: list[tuple[str, object]]) -> None:
+        for name, value in commands:
+            try:
+                if name == "update":
+                    run.update(**value)
+                    self.run_settings = run.settings
+                    self.settingsApplied.emit(run.settings)
+                elif name == "restore":
+                    run.restore(value)
+                    self._publish(run, None, force=True)
+            except ValueError as error:
+                self.failed.emit("input", str(error))
+        if commands and self._paused:
+            self.pausedAt.emit(run.iteration)
+
+    def _publish(self, run: StyleTransfer, report: StepReport | None, force: bool) -> None:
+        now = time.monotonic()
+        if not force and now - getattr(self, "_last_frame", 0.0) < FRAME_INTERVAL:
+            return
+        self._last_frame = now
+        array = run.preview(PREVIEW_MAX_SIDE)
+        frame = Frame(report, array, array_to_qimage(array))
+        with self._frame_lock:
+            if report is None and self._frame is not None:
+                frame.report = self._frame.report  # keep the newest report with the frame
+            self._frame = frame
+            notify = not self._frame_waiting
+            self._frame_waiting = True
+        if notify:
+            self.frameReady.emit()
+
+    def _snapshot(self, run: StyleTransfer, iteration: int) -> None:
+        image = run.result()
+        thumb = image.copy()
+        thumb.thumbnail((SNAPSHOT_THUMB * 2, SNAPSHOT_THUMB * 2))
+        self.snapshotTaken.emit(iteration, image, pil_to_qimage(thumb))
+
+    def _get_network(self) -> Network:
+        if self._network is None:
+            self._network = self._provider()
+        return self._network
+
+
+def _classify(error: Exception) -> tuple[str, str]:
+    if is_out_of_memory(error):
+        return "oom", "Out of memory at this size."
+    if isinstance(error, ImageError | ValueError):
+        return "input", str(error)
+    return "error", f"The run failed: {type(error).__name__}: {error}"
+
+
+class WorkerThread(QThread):
+    """The engine's thread. Registered so tests can check none is left running."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.setObjectName("impasto-engine")
+        _threads.add(self)
