@@ -15,14 +15,13 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torchvision.models.vgg import cfgs, make_layers
 
 ARCHITECTURES = ("vgg19", "vgg16")
 PREPROCESSINGS = ("torchvision", "caffe")
 
 # Convolutions per block for each architecture (torchvision's configurations "E" and "D").
 _BLOCKS = {"vgg19": (2, 2, 4, 4, 4), "vgg16": (2, 2, 3, 3, 3)}
-_CONFIG = {"vgg19": "E", "vgg16": "D"}
+_WIDTHS = (64, 128, 256, 512, 512)
 
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -178,5 +177,16 @@ class VGGFeatures(nn.Module):
 def _torchvision_features(arch: str) -> nn.Sequential:
     if arch not in _BLOCKS:
         raise ValueError(f"unknown model {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
-    # torchvision's own layer builder, without the 400 MB classifier we never use.
-    return make_layers(cfgs[_CONFIG[arch]], batch_norm=False)
+    # The same modules, in the same order, as torchvision's vgg19/vgg16 `.features`, so their
+    # state dicts load as they are (tests/engine/test_vgg.py checks this against torchvision).
+    # Built here rather than imported: the 400 MB classifier is never used, and a CPU-only
+    # bundle need not ship torchvision at all.
+    layers: list[nn.Module] = []
+    channels = 3
+    for block, convs in enumerate(_BLOCKS[arch]):
+        width = _WIDTHS[block]
+        for _ in range(convs):
+            layers += [nn.Conv2d(channels, width, kernel_size=3, padding=1), nn.ReLU(inplace=True)]
+            channels = width
+        layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+    return nn.Sequential(*layers)
