@@ -10,6 +10,10 @@ CLI_COMMANDS = {"stylize", "weights", "-h", "--help"}
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if "--selftest" in argv:
+        from gui.selftest import run_selftest
+
+        return run_selftest()
     if argv and argv[0] in CLI_COMMANDS:
         from engine.cli import main as cli_main
 
