@@ -160,7 +160,8 @@ class PreviewCanvas(QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
                              "Drop a photo and a painting, then press Start")  # fmt: skip
             return
-        smooth = self.zoom < 1.0  # magnified: show crisp pixels to judge the brushwork
+        # Zoomed in by hand: crisp pixels, to judge the brushwork. Fitted: smooth.
+        smooth = self.fit or self.zoom < 1.0
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
         target = self._image_rect()
         painter.drawPixmap(target, self.pixmap, QRectF(self.pixmap.rect()))

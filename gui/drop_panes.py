@@ -161,12 +161,16 @@ class StyleRow(QWidget):
         thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
         thumb.setPixmap(thumbnail_pixmap(source.preview, QSize(56, 56), self.devicePixelRatioF()))
         width, height = source.image.size
-        name = QLabel(f"{source.label}\n{width} × {height} px")
-        name.setObjectName("Caption")
-        name.setMinimumWidth(40)
+        name = ElidedLabel(source.label)
+        size = QLabel(f"{width}×{height}", objectName="Caption")
+        text = QVBoxLayout()
+        text.setSpacing(0)
+        text.addWidget(name)
+        text.addWidget(size)
         self.weight = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=10.0, singleStep=0.1)
         self.weight.setValue(source.weight)
         self.weight.setToolTip("Blend weight of this painting")
+        self.weight.setMaximumWidth(64)
         self.weight.valueChanged.connect(self._on_weight)
         self.remove = QToolButton(text="✕", autoRaise=True)
         self.remove.setToolTip("Remove this painting")
@@ -175,7 +179,7 @@ class StyleRow(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(thumb)
-        layout.addWidget(name, 1)
+        layout.addLayout(text, 1)
         layout.addWidget(self.weight)
         layout.addWidget(self.remove)
 
@@ -186,6 +190,21 @@ class StyleRow(QWidget):
     @Slot()
     def _on_remove(self) -> None:
         self.state.remove_style(self.index)
+
+
+class ElidedLabel(QLabel):
+    """A label that shortens its text with … to fit, and shows it whole as a tooltip."""
+
+    def __init__(self, text: str, parent=None):
+        super().__init__(text, parent)
+        self.full = text
+        self.setToolTip(text)
+        self.setMinimumWidth(30)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def resizeEvent(self, event) -> None:
+        metrics = self.fontMetrics()
+        self.setText(metrics.elidedText(self.full, Qt.TextElideMode.ElideMiddle, self.width()))
 
 
 class StylePane(DropPane):

@@ -56,8 +56,9 @@ class LossPlot(QWidget):
         first, last = self.points[0][0], self.points[-1][0]
         width = max(last - first, 1)
         painter.setPen(text)
-        painter.drawText(area, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
-                         f"log₁₀ {high:.1f} … {low:.1f}")  # fmt: skip
+        header = QRectF(0, 0, self.width() - 6, 16)
+        painter.drawText(header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                         f"log scale, {last} steps")  # fmt: skip
         for column, color in ((1, CONTENT_COLOR), (2, STYLE_COLOR)):
             line = QPolygonF()
             for point in self.points:

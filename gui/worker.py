@@ -148,6 +148,8 @@ class EngineWorker(QObject):
     @Slot()
     def probe(self) -> None:
         torch.set_grad_enabled(False)  # grad mode is per thread; the engine enables it per step
+        # Random or late VGG activations go denormal on CPUs, which is many times slower.
+        torch.set_flush_denormal(True)
         try:
             self.deviceDetected.emit(describe_device(pick_device("auto")))
         except Exception as error:  # a broken driver must not stop the window

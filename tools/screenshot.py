@@ -1,0 +1,85 @@
+"""Take the README screenshot: the real window, a short run on a random VGG, then a grab.
+
+    xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshot.py
+
+A random network is enough to show the window at work (it needs a far larger style
+weight than ImageNet VGG). Writes resources/screenshot.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch  # noqa: F401  (before Qt)
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from engine.run import Network  # noqa: E402
+from engine.vgg import random_state_dict  # noqa: E402
+from gui.app import create_window  # noqa: E402
+
+IMAGES = Path("/work/shared/images")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--photo", default=str(IMAGES / "tubingen.jpg"))
+    parser.add_argument("--style", nargs="+", default=[str(IMAGES / "starry_night.jpg"),
+                                                      str(IMAGES / "the_scream.jpg")])  # fmt: skip
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--style-weight", type=float, default=1e8)
+    parser.add_argument("--tv-weight", type=float, default=10.0)
+    parser.add_argument("--out", default=str(ROOT / "resources" / "screenshot.png"))
+    args = parser.parse_args()
+    os.environ.setdefault("IMPASTO_CONFIG_DIR", tempfile.mkdtemp(prefix="impasto-shot-"))
+
+    app = QApplication(sys.argv)
+    app.setApplicationName("Impasto")
+    network = Network(random_state_dict("vgg19"))
+    window = create_window(lambda: network)
+    window.resize(1500, 920)
+    window.show()
+    state = window.state
+    state.load_content(args.photo)
+    for path in args.style:
+        state.add_style(path)
+    if len(state.styles) > 1:
+        state.set_style_weight(1, 0.4)
+    state.set_settings(size=args.size, steps=150, style_weight=args.style_weight,
+                       tv_weight=args.tv_weight, snapshot_every=2, scales=())  # fmt: skip
+    state.start()
+    started = time.monotonic()
+
+    def check() -> None:
+        report = state.report
+        if report is not None and report.iteration >= args.steps and state.status == "running":
+            state.toggle_pause()
+        if state.status == "paused" or time.monotonic() - started > 300:
+            QTimer.singleShot(400, grab)
+            return
+        QTimer.singleShot(100, check)
+
+    def grab() -> None:
+        window.compare_button.setChecked(True)  # show the before/after split as well
+        window.canvas.split = 0.3
+        window.grab().save(args.out)
+        print(f"saved {args.out} after {state.report.iteration if state.report else 0} steps")
+        window.close()
+        app.quit()
+
+    QTimer.singleShot(100, check)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
