@@ -10,7 +10,7 @@ from engine.images import load_image, read_settings
 from gui.worker import live_threads
 from tests.gui.conftest import drop_files
 
-WAIT_MS = 20_000
+WAIT_MS = 60_000  # generous: other work may share the CPU; waits end as soon as met
 
 
 def load_inputs(window, images) -> None:
@@ -100,13 +100,13 @@ def test_closing_mid_run_leaves_no_thread(window, qtbot, images):
 def test_restore_snapshot_continues_from_it(window, qtbot, images):
     load_inputs(window, images)
     state = window.state
-    state.set_settings(steps=12, snapshot_every=4)
+    state.set_settings(steps=8, snapshot_every=4)
     state.start()
     qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
-    assert [s.iteration for s in state.snapshots] == [4, 8, 12]
+    assert [s.iteration for s in state.snapshots] == [4, 8]
     state.view_snapshot(0)
     assert state.viewing == 0
     state.restore_snapshot(0)  # not running: a new run that starts from the snapshot
     assert state.status == "running"
     qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
-    assert state.report.iteration == 12
+    assert state.report.iteration == 8
