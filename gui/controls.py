@@ -259,7 +259,7 @@ class ControlsPanel(QWidget):
             seed=self.seed.value(),
             preserve_colors=self.preserve.isChecked(),
             style_scale=round(self.style_scale.value(), 2),
-            scales=(max(64, size // 2), size) if self.coarse.isChecked() else (),
+            scales=(max(32, size // 2), size) if self.coarse.isChecked() else (),
             snapshot_every=self.snapshot_every.value(),
             device=self.device.currentData(),
         )

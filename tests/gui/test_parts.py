@@ -1,0 +1,154 @@
+"""Smaller pieces: preferences, presets, the log slider, weights and out-of-memory paths."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from engine.settings import RunSettings
+from engine.vgg import WeightsError
+from gui import worker as worker_module
+from gui.app import create_window
+from gui.controls import LogSlider
+from gui.preferences import FILE_NAME, Preferences, config_dir
+from tests.gui.conftest import drop_files
+
+WAIT_MS = 60_000
+
+
+def test_preferences_live_in_the_configured_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMPASTO_CONFIG_DIR", str(tmp_path))
+    assert config_dir() == tmp_path
+    prefs = Preferences()
+    prefs.set("open_folder", "/somewhere")
+    prefs.save()
+    data = json.loads((tmp_path / FILE_NAME).read_text())
+    assert data["version"] == 1 and data["open_folder"] == "/somewhere"
+    assert Preferences().get("open_folder") == "/somewhere"
+
+
+def test_corrupt_preferences_give_defaults_and_move_aside(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMPASTO_CONFIG_DIR", str(tmp_path))
+    (tmp_path / FILE_NAME).write_text("{ not json")
+    prefs = Preferences()
+    assert prefs.get("open_folder") == ""
+    assert "unreadable" in prefs.problem
+    assert (tmp_path / (FILE_NAME + ".bad")).exists()
+    assert not (tmp_path / FILE_NAME).exists()
+
+
+def test_settings_and_geometry_are_remembered(qtbot, random_network):
+    first = create_window(lambda: random_network)
+    qtbot.addWidget(first)
+    first.state.set_settings(style_weight=5e7, steps=77)
+    first.close()
+    second = create_window(lambda: random_network)
+    qtbot.addWidget(second)
+    assert second.state.settings.style_weight == 5e7
+    assert second.controls.steps.value() == 77
+    assert second.state.preferences.get("geometry")
+    second.close()
+
+
+def test_preset_round_trip(window, tmp_path):
+    state = window.state
+    state.set_settings(content_weight=3.0, optimizer="adam")
+    preset = tmp_path / "preset.json"
+    state.save_preset(str(preset))
+    state.set_settings(content_weight=1.0, optimizer="lbfgs")
+    assert state.load_preset(str(preset))
+    assert state.settings.content_weight == 3.0 and state.settings.optimizer == "adam"
+    assert window.controls.optimizer.currentData() == "adam"
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"steps": -5}')
+    assert not state.load_preset(str(bad))
+    assert "not a usable preset" in window.messages.text.text()
+
+
+def test_log_slider_takes_typed_values(qtbot):
+    slider = LogSlider(1e2, 1e12)
+    qtbot.addWidget(slider)
+    slider.set_value(1e6)
+    with qtbot.waitSignal(slider.valueChanged) as signal:
+        slider.box.setText("2.5e9")
+        slider.box.editingFinished.emit()
+    assert signal.args == [2.5e9]
+    slider.box.setText("nonsense")
+    slider.box.editingFinished.emit()
+    assert slider.box.text() == "2.5e+09" and slider.value == 2.5e9
+    slider.slider.setValue(1000)  # the far end of the scale
+    assert slider.value == 1e12
+
+
+def test_controls_write_to_the_state(window):
+    controls, state = window.controls, window.state
+    controls.coarse.setChecked(True)
+    assert state.settings.scales == (32, 64)  # half size first, then the output size
+    controls.preserve.setChecked(True)
+    assert state.settings.preserve_colors
+    assert not controls.layers_box.isVisibleTo(window)  # per-layer weights start collapsed
+    controls.layers_button.setChecked(True)
+    assert controls.layers_box.isVisibleTo(window)
+
+
+def test_missing_weights_opens_the_dialog_and_window_stays_usable(qtbot, images):
+    def no_weights():
+        raise WeightsError("model vgg19 is not installed")
+
+    window = create_window(no_weights)
+    qtbot.addWidget(window)
+    window.show()
+    assert drop_files(window.content_pane, [images["photo"]])
+    assert drop_files(window.style_pane, [images["painting"]])
+    window.state.start()
+    qtbot.waitUntil(lambda: window.weights_dialog is not None, timeout=WAIT_MS)
+    dialog = window.weights_dialog
+    assert dialog.isVisible() and not dialog.isModal()
+    assert "not installed" in dialog.reason.text()
+    qtbot.waitUntil(lambda: window.state.status == "idle", timeout=WAIT_MS)
+    assert window.run_panel.start.isEnabled()
+    window.close()
+
+
+class _OutOfMemory:
+    def __init__(self, *args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+
+def test_out_of_memory_offers_smaller_size_or_cpu(window, qtbot, images, monkeypatch):
+    monkeypatch.setattr(worker_module, "StyleTransfer", _OutOfMemory)
+    assert drop_files(window.content_pane, [images["photo"]])
+    assert drop_files(window.style_pane, [images["painting"]])
+    state = window.state
+    state.set_settings(size=128)
+    state.start()
+    qtbot.waitUntil(lambda: window.messages.isVisible(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
+    assert "Out of memory" in window.messages.text.text()
+    assert window.messages.smaller.isVisibleTo(window) and window.messages.cpu.isVisibleTo(window)
+    qtbot.mouseClick(window.messages.smaller, Qt.MouseButton.LeftButton)
+    assert state.settings.size == 64
+    qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
+    qtbot.mouseClick(window.messages.cpu, Qt.MouseButton.LeftButton)
+    assert state.settings.device == "cpu"
+    qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
+
+
+def test_too_small_image_is_a_message_not_a_crash(window, qtbot, images, tmp_path):
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (200, 4), "white").save(tiny)
+    assert drop_files(window.content_pane, [str(tiny)])
+    assert drop_files(window.style_pane, [images["painting"]])
+    window.state.start()
+    qtbot.waitUntil(lambda: window.state.status == "idle", timeout=WAIT_MS)
+    assert "too small or too thin" in window.messages.text.text()
+
+
+def test_defaults_are_the_gui_defaults():
+    from gui.state import GUI_DEFAULTS
+
+    assert GUI_DEFAULTS.style_weight == RunSettings().style_weight  # engine defaults kept
+    assert GUI_DEFAULTS.size <= 512 and GUI_DEFAULTS.snapshot_every > 0
