@@ -8,6 +8,7 @@ documented defaults the settings build on:
   1/(4 N^2 M^2) on a summed error; dividing by the element count instead keeps a layer's
   loss independent of the image size, so one style weight works at every output size);
 - total variation: mean squared difference of neighbouring pixels.
+Optional, from crowsonkb/style-transfer-pytorch: a moment (Wasserstein-2) style loss.
 """
 
 from __future__ import annotations
@@ -67,3 +68,89 @@ def total_variation(image: torch.Tensor) -> torch.Tensor:
     dy = image[..., 1:, :] - image[..., :-1, :]
     dx = image[..., :, 1:] - image[..., :, :-1]
     return dy.pow(2).mean() + dx.pow(2).mean()
+
+
+def feature_moments(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(1, C, H, W) activations -> per-channel mean (C,) and covariance (C, C)."""
+    flat = features[0].reshape(features.shape[1], -1)
+    mean = flat.mean(1)
+    centred = flat - mean[:, None]
+    return mean, centred @ centred.T / flat.shape[1]
+
+
+def sqrtm_psd(matrix: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Square root of a symmetric positive semi-definite matrix, differentiable (eigh).
+
+    Eigenvalues are clamped at eps: tiny negative ones from rounding would give NaN.
+    """
+    values, vectors = torch.linalg.eigh(matrix)
+    return (vectors * values.clamp_min(eps).sqrt()) @ vectors.T
+
+
+class MomentLoss(nn.Module):
+    """Wasserstein-2 distance between Gaussians fitted to the features (mean, covariance).
+
+    W2² = |μ - μt|² + tr(Σ) + tr(Σt) - 2 tr((Σt½ Σ Σt½)½). Unlike the Gram matrix, which
+    mixes mean and spread, this matches them separately, which keeps flat areas of the
+    style flat (crowsonkb/style-transfer-pytorch). Several styles are blended in moment
+    space: the means and the second moments are averaged, then the covariance is formed.
+    Divided by the channel count so it sits on the same scale at every layer.
+    """
+
+    def __init__(self, means: torch.Tensor, covariances: torch.Tensor, blend: torch.Tensor):
+        super().__init__()
+        self.register_buffer("means", means.detach())  # (S, C)
+        self.register_buffer("covariances", covariances.detach())  # (S, C, C)
+        self.register_buffer("blend", torch.empty(len(means), device=means.device))
+        self.set_blend(blend)
+
+    def set_blend(self, blend: torch.Tensor) -> None:
+        blend = torch.as_tensor(blend, dtype=self.means.dtype).flatten()
+        if len(blend) != len(self.means) or (blend < 0).any() or blend.sum() <= 0:
+            raise ValueError("blend needs one non-negative weight per style, not all zero")
+        self.blend.copy_(blend / blend.sum())
+        outer = self.means[:, :, None] * self.means[:, None, :]
+        mean = torch.einsum("s,sc->c", self.blend, self.means)
+        second = torch.einsum("s,sij->ij", self.blend, self.covariances + outer)
+        self.target_mean = mean
+        self.target_cov = second - mean[:, None] * mean[None, :]
+        self.target_cov_sqrt = sqrtm_psd(self.target_cov)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        mean, cov = feature_moments(features)
+        cross = sqrtm_psd(self.target_cov_sqrt @ cov @ self.target_cov_sqrt)
+        distance = (mean - self.target_mean).pow(2).sum() + torch.trace(
+            cov + self.target_cov - 2 * cross
+        )
+        return distance / len(mean)
+
+
+class LayerStyleLoss(nn.Module):
+    """The style loss at one layer: Gram, moments, or both.
+
+    The moment term is multiplied by a scale fixed at the start of each scale so that it
+    equals the Gram term on the starting image: `style_weight` then keeps one meaning
+    whichever statistic is chosen, with real or random network weights alike.
+    """
+
+    def __init__(self, gram: StyleLoss, moments: MomentLoss | None, statistic: str):
+        super().__init__()
+        self.gram, self.moments, self.statistic = gram, moments, statistic
+        self.moment_scale = 1.0
+
+    def set_blend(self, blend: torch.Tensor) -> None:
+        self.gram.set_blend(blend)
+        if self.moments is not None:
+            self.moments.set_blend(blend)
+
+    @torch.no_grad()
+    def calibrate(self, features: torch.Tensor) -> None:
+        if self.moments is not None:
+            gram, moments = self.gram(features), self.moments(features)
+            self.moment_scale = float(gram / moments) if moments > 0 and gram > 0 else 1.0
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        if self.statistic == "gram":
+            return self.gram(features)
+        moments = self.moment_scale * self.moments(features)
+        return moments if self.statistic == "moments" else self.gram(features) + moments

@@ -17,16 +17,26 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from engine.color import keep_luminance_only, match_color_statistics
 from engine.device import pick_device, release_memory
 from engine.images import resize_longest, to_image, to_tensor
-from engine.losses import ContentLoss, StyleLoss, gram_matrix, total_variation
+from engine.losses import (
+    ContentLoss,
+    LayerStyleLoss,
+    MomentLoss,
+    StyleLoss,
+    feature_moments,
+    gram_matrix,
+    total_variation,
+)
 from engine.settings import RunSettings
 from engine.vgg import VGGFeatures
 
 # Below this, the deepest style layer (after four poolings) has no pixels left.
 MIN_SIDE = 16
 LIVE_FIELDS = ("content_weight", "style_weight", "tv_weight", "style_layer_weights",
-               "style_blend", "learning_rate")  # fmt: skip
+               "style_blend", "learning_rate", "average", "preserve_colors")  # fmt: skip
+__all__ = ["StyleTransfer", "StepReport", "Network", "InputTooSmall", "keep_luminance_only"]
 
 
 class InputTooSmall(ValueError):
@@ -86,6 +96,7 @@ class StyleTransfer:
             arch=network.arch,
             preprocessing=network.preprocessing,
             pooling=settings.pooling,
+            padding=settings.padding,
         ).to(self.device)
         self.iteration = 0
         self.seconds = 0.0
@@ -121,6 +132,7 @@ class StyleTransfer:
             rolled_back, message = True, self._roll_back()
         else:
             self._last_good.copy_(self.image.detach())
+            self._update_average()
         self.iteration += 1
         self._steps_in_scale += 1
         self.seconds += time.perf_counter() - started
@@ -151,7 +163,12 @@ class StyleTransfer:
 
     def current_image(self) -> torch.Tensor:
         """The image as shown: (1, 3, H, W) in [0, 1] on the run's device (a copy)."""
-        image = self.image.detach().clone()
+        if self.settings.average and self._average_steps:
+            # Bias correction: the average starts at zero, so divide by the weight it holds.
+            weight = 1 - self.settings.average_decay**self._average_steps
+            image = (self._average / weight).clamp(0, 1)
+        else:
+            image = self.image.detach().clone()
         if self.settings.preserve_colors:
             image = keep_luminance_only(image, self._content)
         return image
@@ -193,28 +210,66 @@ class StyleTransfer:
             self._content_losses = {
                 layer: ContentLoss(features[layer]) for layer in self.settings.content_layers
             }
-            style_size = max(MIN_SIDE, round(size * self.settings.style_scale))
-            grams = {layer: [] for layer in self.settings.style_layers}
-            for style in self._style_sources:
-                style_features = self.net(self._tensor(resize_longest(style, style_size)))
-                for layer in self.settings.style_layers:
-                    grams[layer].append(gram_matrix(style_features[layer])[0])
-            blend = torch.ones(len(self._style_sources))
-            self._style_losses = {
-                layer: StyleLoss(torch.stack(g), blend) for layer, g in grams.items()
-            }
             self._content = content
-            self._apply_blend()
+            self._style_losses = self._build_style_losses(content, size)
             if index == 0:
                 start = self._initial_image(content)
             else:  # coarse-to-fine: start from the previous result, upsampled
                 start = F.interpolate(self.image.detach(), size=(height, width),
                                       mode="bicubic", align_corners=False).clamp(0, 1)  # fmt: skip
+            start_features = self.net(start)
+            for layer, loss in self._style_losses.items():
+                loss.calibrate(start_features[layer])
+        previous_optimizer = getattr(self, "optimizer", None) if index > 0 else None
         self.image = start.detach().contiguous().requires_grad_(True)
         self._last_good = self.image.detach().clone()
         self._last_terms = {"content": 0.0, "style": 0.0, "tv": 0.0, "total": 0.0}
         self.scale_index, self._steps_in_scale = index, 0
+        # The averaged iterate restarts at each scale: older images have another size.
+        self._average, self._average_steps = torch.zeros_like(self._last_good), 0
         self._make_optimizer(reset=True)
+        if previous_optimizer is not None and self.settings.carry_moments:
+            self._carry_adam_moments(previous_optimizer)
+
+    def _build_style_losses(self, content: torch.Tensor, size: int) -> dict[str, LayerStyleLoss]:
+        """Per-layer style losses, from each style image's statistics (computed once here)."""
+        settings = self.settings
+        style_size = max(MIN_SIDE, round(size * settings.style_scale))
+        with_moments = settings.style_statistic != "gram"
+        grams = {layer: [] for layer in settings.style_layers}
+        moments = {layer: [] for layer in settings.style_layers}
+        for style in self._style_sources:
+            style = self._tensor(resize_longest(style, style_size))
+            if settings.color_match:
+                style = match_color_statistics(style, content)
+            features = self.net(style)
+            for layer in settings.style_layers:
+                grams[layer].append(gram_matrix(features[layer])[0])
+                if with_moments:
+                    moments[layer].append(feature_moments(features[layer]))
+        blend = torch.tensor(self._blend(), device=self.device)
+        losses = {}
+        for layer in settings.style_layers:
+            moment_loss = None
+            if with_moments:
+                means, covariances = zip(*moments[layer], strict=True)
+                moment_loss = MomentLoss(torch.stack(means), torch.stack(covariances), blend)
+            gram_loss = StyleLoss(torch.stack(grams[layer]), blend)
+            losses[layer] = LayerStyleLoss(gram_loss, moment_loss, settings.style_statistic)
+        return losses
+
+    def _carry_adam_moments(self, previous: torch.optim.Adam) -> None:
+        """Resize Adam's moment estimates to the new scale, so it does not restart cold."""
+        old = previous.state.get(previous.param_groups[0]["params"][0])
+        if not old or not isinstance(self.optimizer, torch.optim.Adam):
+            return
+        size = self.image.shape[-2:]
+        resize = lambda t: F.interpolate(t, size=size, mode="bilinear", align_corners=False)  # noqa: E731
+        self.optimizer.state[self.image] = {
+            "step": old["step"].clone(),
+            "exp_avg": resize(old["exp_avg"]).contiguous(),
+            "exp_avg_sq": resize(old["exp_avg_sq"]).clamp_min(0).contiguous(),
+        }
 
     def _initial_image(self, content: torch.Tensor) -> torch.Tensor:
         init = self.settings.init
@@ -241,10 +296,13 @@ class StyleTransfer:
     def _tensor(self, image: Image.Image) -> torch.Tensor:
         return to_tensor(image).to(self.device)
 
+    def _blend(self) -> tuple[float, ...]:
+        return self.settings.style_blend or (1.0,) * len(self._style_sources)
+
     def _apply_blend(self) -> None:
-        blend = self.settings.style_blend or (1.0,) * len(self._style_sources)
+        blend = torch.tensor(self._blend(), device=self.device)
         for loss in self._style_losses.values():
-            loss.set_blend(torch.tensor(blend, device=loss.grams.device))
+            loss.set_blend(blend)
 
     def _make_optimizer(self, reset: bool) -> None:
         lr = self.settings.lr
@@ -284,6 +342,13 @@ class StyleTransfer:
         self._last_terms["total"] = total.item()
         return total
 
+    def _update_average(self) -> None:
+        """Exponential moving average of the iterates: Adam's step-to-step speckle cancels
+        out in it, while the picture, which changes slowly, is kept."""
+        decay = self.settings.average_decay
+        self._average.mul_(decay).add_(self.image.detach(), alpha=1 - decay)
+        self._average_steps += 1
+
     def _roll_back(self) -> str:
         """Undo a step that produced NaN or inf: back to the last good image, gentler steps."""
         with torch.no_grad():
@@ -292,27 +357,6 @@ class StyleTransfer:
         self.settings = self.settings.replace(learning_rate=lower)
         self._make_optimizer(reset=True)
         return f"loss became NaN or infinite; rolled back, learning rate lowered to {lower:g}"
-
-
-def keep_luminance_only(image: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
-    """The result's luminance with the content's colour (YIQ chroma), as neural-style's
-    `-original_colors`: the style shapes light and texture, the photo keeps its colours."""
-    result_yiq, content_yiq = _rgb_to_yiq(image), _rgb_to_yiq(content)
-    mixed = torch.cat([result_yiq[:, :1], content_yiq[:, 1:]], dim=1)
-    return _yiq_to_rgb(mixed).clamp(0, 1)
-
-
-_RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114],
-                            [0.595716, -0.274453, -0.321263],
-                            [0.211456, -0.522591, 0.311135]])  # fmt: skip
-
-
-def _rgb_to_yiq(image: torch.Tensor) -> torch.Tensor:
-    return torch.einsum("ij,njhw->nihw", _RGB_TO_YIQ.to(image), image)
-
-
-def _yiq_to_rgb(image: torch.Tensor) -> torch.Tensor:
-    return torch.einsum("ij,njhw->nihw", torch.linalg.inv(_RGB_TO_YIQ).to(image), image)
 
 
 def _check_sizes(content: Image.Image, styles: list[Image.Image], settings: RunSettings) -> None:

@@ -19,11 +19,15 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
-from engine.vgg import ARCHITECTURES, layer_names
+from engine.vgg import ARCHITECTURES, PADDINGS, POOLINGS, layer_names
 
 OPTIMIZERS = ("lbfgs", "adam")
 DEFAULT_LEARNING_RATES = {"lbfgs": 1.0, "adam": 0.02}
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+STYLE_STATISTICS = ("gram", "moments", "gram+moments")
+# A falling profile (256:64:16:4:1, normalised to sum to the layer count): the shallow
+# layers carry colour and brush texture, the deep ones large shapes that can swamp a photo.
+FALLING_LAYER_WEIGHTS = tuple(round(5 * w / 341, 6) for w in (256, 64, 16, 4, 1))
 SETTINGS_VERSION = 1
 
 
@@ -49,6 +53,13 @@ class RunSettings:
     preserve_colors: bool = False  # luminance-only transfer: keep the photo's colours
     device: str = "auto"
     snapshot_every: int = field(default=0, metadata={"gui": True})  # 0: no snapshots
+    # Beyond the classic method (crowsonkb/style-transfer-pytorch; Gatys et al. 2017):
+    padding: str = "zeros"  # first-block convolutions: zeros, replicate or reflect
+    style_statistic: str = "gram"  # gram, moments (Wasserstein-2), or gram+moments
+    average: bool = False  # show and save an exponential moving average of the image
+    average_decay: float = 0.99
+    color_match: bool = False  # give the style images the photo's colour statistics first
+    carry_moments: bool = False  # Adam: carry its moment estimates to the next scale
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -74,8 +85,14 @@ class RunSettings:
             problems.append("weights cannot be negative")
         if self.style_blend and sum(self.style_blend) <= 0:
             problems.append("style blend weights cannot all be zero")
-        if self.pooling not in ("max", "avg"):
-            problems.append("pooling must be max or avg")
+        if self.pooling not in POOLINGS:
+            problems.append(f"pooling must be one of {', '.join(POOLINGS)}")
+        if self.padding not in PADDINGS:
+            problems.append(f"padding must be one of {', '.join(PADDINGS)}")
+        if self.style_statistic not in STYLE_STATISTICS:
+            problems.append(f"style statistic must be one of {', '.join(STYLE_STATISTICS)}")
+        if not 0 <= self.average_decay < 1:
+            problems.append("average decay must be in [0, 1)")
         if self.optimizer not in OPTIMIZERS:
             problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
         if not 16 <= self.size <= 8192 or any(not 16 <= s <= 8192 for s in self.scales):
@@ -123,3 +140,12 @@ class RunSettings:
             return cls(**values)
         except TypeError as error:
             raise ValueError(f"bad settings: {error}") from error
+
+
+def sqrt2_scales(size: int, start: int = 128) -> tuple[int, ...]:
+    """Coarse-to-fine sizes a factor √2 apart, from `start` up to `size` (which is last)."""
+    sizes, current = [], float(start)
+    while round(current) < size * 0.9:  # skip a last step too small to be worth a scale
+        sizes.append(round(current))
+        current *= 2**0.5
+    return (*sizes, size)

@@ -18,6 +18,8 @@ from torch import nn
 
 ARCHITECTURES = ("vgg19", "vgg16")
 PREPROCESSINGS = ("torchvision", "caffe")
+POOLINGS = ("max", "avg", "avg_scaled")
+PADDINGS = ("zeros", "replicate", "reflect")
 
 # Convolutions per block for each architecture (torchvision's configurations "E" and "D").
 _BLOCKS = {"vgg19": (2, 2, 4, 4, 4), "vgg16": (2, 2, 3, 3, 3)}
@@ -122,12 +124,15 @@ class VGGFeatures(nn.Module):
         arch: str = "vgg19",
         preprocessing: str = "torchvision",
         pooling: str = "max",
+        padding: str = "zeros",
     ):
         super().__init__()
         if preprocessing not in PREPROCESSINGS:
             raise ValueError(f"unknown preprocessing {preprocessing!r}")
-        if pooling not in ("max", "avg"):
-            raise ValueError(f"unknown pooling {pooling!r}; choose max or avg")
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling {pooling!r}; choose {', '.join(POOLINGS)}")
+        if padding not in PADDINGS:
+            raise ValueError(f"unknown padding {padding!r}; choose {', '.join(PADDINGS)}")
         names = layer_names(arch)
         self.layers = tuple(dict.fromkeys(layers))
         unknown = [name for name in self.layers if name not in names]
@@ -141,8 +146,12 @@ class VGGFeatures(nn.Module):
         for name, module in zip(names[:depth], features[:depth], strict=True):
             if isinstance(module, nn.ReLU):
                 module = nn.ReLU(inplace=False)  # activations are read, so never overwrite them
-            elif isinstance(module, nn.MaxPool2d) and pooling == "avg":
-                module = nn.AvgPool2d(kernel_size=2, stride=2)
+            elif isinstance(module, nn.MaxPool2d) and pooling != "max":
+                module = _AvgPool(scale=2.0 if pooling == "avg_scaled" else 1.0)
+            elif isinstance(module, nn.Conv2d) and name.startswith("conv1_"):
+                # Zero padding reads as a dark frame and the style loss paints dark, smeared
+                # borders to match; replicate or reflect padding in the first block avoids it.
+                module.padding_mode = padding
             modules.append((name, module))
         self.net = nn.Sequential(OrderedDict(modules))
         self.net.eval().requires_grad_(False)
@@ -172,6 +181,20 @@ class VGGFeatures(nn.Module):
     def train(self, mode: bool = True) -> VGGFeatures:
         # The network stays in eval mode whatever the caller asks.
         return super().train(False)
+
+
+class _AvgPool(nn.AvgPool2d):
+    """2×2 average pooling, optionally scaled. Averaging roughly halves activations compared
+    with max pooling, which weakens deeper layers; a factor of 2 (crowsonkb's
+    style-transfer-pytorch) keeps their magnitude, so the same weights still apply."""
+
+    def __init__(self, scale: float = 1.0):
+        super().__init__(kernel_size=2, stride=2)
+        self.scale = scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = super().forward(x)
+        return out * self.scale if self.scale != 1.0 else out
 
 
 def _torchvision_features(arch: str) -> nn.Sequential:
