@@ -16,9 +16,12 @@ from engine.device import DEVICE_CHOICES, describe_device, is_out_of_memory, pic
 from engine.images import ImageError, load_image, save_image
 from engine.run import InputTooSmall, Network, StyleTransfer
 from engine.settings import OPTIMIZERS, RunSettings
-from engine.vgg import ARCHITECTURES, PREPROCESSINGS, WeightsError, read_state_dict
+from engine.vgg import PREPROCESSINGS, WeightsError, read_state_dict
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+# Installed models by catalogue name (engine/models.json), and the architecture of each.
+MODEL_ARCH = {"vgg19": "vgg19", "vgg16": "vgg16", "vgg19-caffe": "vgg19"}
+MODEL_CHOICES = tuple(MODEL_ARCH)
 
 
 class UsageError(Exception):
@@ -69,7 +72,8 @@ def _add_stylize(commands) -> None:
     p.add_argument("--preserve-colors", action="store_true", help="keep the photo's colours")
     p.add_argument("--scales", metavar="256,512", help="coarse-to-fine sizes (last = output)")
     p.add_argument("--pooling", choices=("max", "avg"), default=defaults.pooling)
-    p.add_argument("--model", choices=ARCHITECTURES, default=defaults.model)
+    p.add_argument("--model", choices=MODEL_CHOICES, default=defaults.model,
+                   help="vgg19, vgg16, or vgg19-caffe (neural-style's Caffe weights)")  # fmt: skip
     p.add_argument("--weights", type=Path, help="VGG weights file (default: the installed model)")
     p.add_argument("--preprocessing", choices=PREPROCESSINGS, default="torchvision",
                    help="pixels as torchvision or caffe (neural-style) weights expect")  # fmt: skip
@@ -167,7 +171,7 @@ def _settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, set[str]
              "tv_weight": args.tv_weight}  # fmt: skip
     try:
         settings = RunSettings(
-            model=args.model,
+            model=MODEL_ARCH.get(args.model, args.model),
             pooling=args.pooling,
             content_layers=_names(args.content_layers),
             style_layers=style_layers,
@@ -201,7 +205,7 @@ def _load_network(args: argparse.Namespace, settings: RunSettings) -> tuple[Netw
         from engine import weights
     except ImportError:
         raise WeightsError("no weights given; pass --weights FILE") from None
-    name = weights.default_model_name() if settings.model == "vgg19" else settings.model
+    name = args.model
     if weights.find_installed(name) is None:
         raise WeightsError(
             f"no {name} weights installed; run `python main.py weights download {name}` "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pickle
 from collections import OrderedDict
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 import torch
@@ -46,9 +47,10 @@ def layer_names(arch: str) -> list[str]:
     return names
 
 
+@cache
 def expected_shapes(arch: str) -> dict[str, tuple[int, ...]]:
     """The `features.*` keys and tensor shapes a state dict for `arch` must have."""
-    shapes = {}
+    shapes = {}  # cached: building the layers initialises 20 M parameters
     for index, module in enumerate(_torchvision_features(arch)):
         if isinstance(module, nn.Conv2d):
             shapes[f"features.{index}.weight"] = tuple(module.weight.shape)

@@ -118,3 +118,21 @@ def test_main_py_runs_the_command_line(tmp_path, inputs):
                           capture_output=True, text=True, cwd=ROOT, timeout=120)  # fmt: skip
     assert done.returncode == 2
     assert "required" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_installed_caffe_model_brings_its_recommended_weights(tmp_path, inputs, random_network):
+    import torch
+
+    from engine import weights
+
+    content, style = inputs
+    file = tmp_path / "caffe.pth"
+    torch.save(random_network.state_dict, file)
+    weights.import_file(file, "vgg19-caffe")
+    out = tmp_path / "o.png"
+    argv = ["stylize", str(content), str(style), "-o", str(out), "--model", "vgg19-caffe",
+            "--steps", "1", "--size", "32", "--tv-weight", "0.5"]  # fmt: skip
+    assert main(argv) == 0
+    saved = read_settings(out)
+    assert (saved["content_weight"], saved["style_weight"]) == (5.0, 100.0)
+    assert saved["tv_weight"] == 0.5  # what the user gave wins
