@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtGui import QColor, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from engine.run import Network  # noqa: E402
@@ -30,21 +31,42 @@ from gui.app import create_window  # noqa: E402
 IMAGES = Path("/work/shared/images")
 
 
+def dark_palette() -> QPalette:
+    """Roughly a dark desktop theme, to check that nothing assumes a light one."""
+    palette = QPalette()
+    role = QPalette.ColorRole
+    for name, colour in ((role.Window, "#2b2b2b"), (role.WindowText, "#e6e6e6"),
+                         (role.Base, "#1e1e1e"), (role.AlternateBase, "#353535"),
+                         (role.Text, "#e6e6e6"), (role.Button, "#353535"),
+                         (role.ButtonText, "#e6e6e6"), (role.Highlight, "#3d7bd9"),
+                         (role.HighlightedText, "#ffffff"), (role.Mid, "#5a5a5a"),
+                         (role.PlaceholderText, "#9a9a9a")):  # fmt: skip
+        palette.setColor(name, QColor(colour))
+    for name in (role.WindowText, role.Text, role.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, name, QColor("#777777"))
+    return palette
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--photo", default=str(IMAGES / "tubingen.jpg"))
     parser.add_argument("--style", nargs="+", default=[str(IMAGES / "starry_night.jpg"),
                                                       str(IMAGES / "the_scream.jpg")])  # fmt: skip
     parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--style-weight", type=float, default=1e8)
     parser.add_argument("--tv-weight", type=float, default=10.0)
+    parser.add_argument("--dark", action="store_true", help="a dark palette, to check theming")
+    parser.add_argument("--actual", action="store_true", help="show the canvas at 100%%")
     parser.add_argument("--out", default=str(ROOT / "resources" / "screenshot.png"))
     args = parser.parse_args()
     os.environ.setdefault("IMPASTO_CONFIG_DIR", tempfile.mkdtemp(prefix="impasto-shot-"))
 
     app = QApplication(sys.argv)
     app.setApplicationName("Impasto")
+    if args.dark:
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette())
     network = Network(random_state_dict("vgg19"))
     window = create_window(lambda: network)
     window.resize(1500, 920)
@@ -72,6 +94,8 @@ def main() -> int:
     def grab() -> None:
         window.compare_button.setChecked(True)  # show the before/after split as well
         window.canvas.split = 0.3
+        if args.actual:
+            window.canvas.actual_size()
         window.grab().save(args.out)
         print(f"saved {args.out} after {state.report.iteration if state.report else 0} steps")
         window.close()
