@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from engine.color import keep_luminance_only, match_color_statistics
-from engine.device import pick_device, release_memory
+from engine.device import is_out_of_memory, pick_device, release_memory
 from engine.images import resize_longest, to_image, to_tensor
 from engine.losses import (
     ContentLoss,
@@ -36,11 +36,17 @@ from engine.vgg import VGGFeatures
 MIN_SIDE = 16
 LIVE_FIELDS = ("content_weight", "style_weight", "tv_weight", "style_layer_weights",
                "style_blend", "learning_rate", "average", "preserve_colors")  # fmt: skip
-__all__ = ["StyleTransfer", "StepReport", "Network", "InputTooSmall", "keep_luminance_only"]
+__all__ = ["StyleTransfer", "StepReport", "Network", "InputTooSmall", "RunOutOfMemory",
+           "keep_luminance_only"]  # fmt: skip
 
 
 class InputTooSmall(ValueError):
     """An input image too small or too thin to run at the requested size."""
+
+
+class RunOutOfMemory(RuntimeError):
+    """The device ran out of memory during a step. The run is back at its last good image
+    and can go on, or its image can seed a smaller run or one on the CPU."""
 
 
 @dataclass(frozen=True)
@@ -118,13 +124,23 @@ class StyleTransfer:
         if self._steps_in_scale >= self.settings.steps:
             self._start_scale(self.scale_index + 1)
         started = time.perf_counter()
-        with torch.enable_grad():
-            if self.settings.optimizer == "lbfgs":
-                total = self.optimizer.step(self._closure)
-            else:
-                self.optimizer.zero_grad(set_to_none=True)
-                total = self._closure()
-                self.optimizer.step()
+        try:
+            with torch.enable_grad():
+                if self.settings.optimizer == "lbfgs":
+                    total = self.optimizer.step(self._closure)
+                else:
+                    self.optimizer.zero_grad(set_to_none=True)
+                    total = self._closure()
+                    self.optimizer.step()
+        except Exception as error:
+            if not is_out_of_memory(error):
+                raise
+            self._recover_from_out_of_memory()
+            width, height = self.image.shape[-1], self.image.shape[-2]
+            raise RunOutOfMemory(
+                f"out of memory on {self.device.type.upper()} at {width}×{height} px; "
+                "the last good image is kept"
+            ) from error
         with torch.no_grad():
             self.image.clamp_(0, 1)
         rolled_back, message = False, ""
@@ -348,6 +364,13 @@ class StyleTransfer:
         decay = self.settings.average_decay
         self._average.mul_(decay).add_(self.image.detach(), alpha=1 - decay)
         self._average_steps += 1
+
+    def _recover_from_out_of_memory(self) -> None:
+        with torch.no_grad():
+            self.image.copy_(self._last_good)
+        self.image.grad = None
+        self._make_optimizer(reset=True)
+        release_memory(self.device)
 
     def _roll_back(self) -> str:
         """Undo a step that produced NaN or inf: back to the last good image, gentler steps."""

@@ -173,3 +173,22 @@ def test_close_releases_the_run(random_network):
     run = StyleTransfer(photo(), [painting()], SMALL.replace(steps=1), random_network)
     run.close()
     assert run.net is None and run.image is None
+
+
+def test_out_of_memory_keeps_the_last_good_image_and_can_go_on(random_network, monkeypatch):
+    from engine.run import RunOutOfMemory
+
+    run = StyleTransfer(photo(), [painting()], SMALL.replace(steps=6), random_network)
+    run.step(), run.step()
+    good = run.image.detach().clone()
+    real_loss = run._loss
+
+    def exhausted():
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(run, "_loss", exhausted)
+    with pytest.raises(RunOutOfMemory, match="out of memory on CPU at 64×48 px"):
+        run.step()
+    assert torch.equal(run.image.detach(), good) and run.iteration == 2
+    monkeypatch.setattr(run, "_loss", real_loss)
+    assert run.step().iteration == 3
