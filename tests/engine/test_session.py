@@ -1,0 +1,103 @@
+"""Autosaved sessions: written atomically, read back whole, damaged ones refused."""
+
+import json
+
+import pytest
+
+from engine.session import (
+    Session,
+    SessionError,
+    autosave_folder,
+    discard_session,
+    load_session,
+    read_json,
+    save_session,
+    set_aside,
+)
+from engine.settings import RunSettings
+from tests.engine.helpers import painting, photo
+
+
+def session(**changes) -> Session:
+    values = dict(settings=RunSettings(size=128, style_blend=(1.0, 2.0)), content=photo(),
+                  styles=[painting(), painting(seed=5)], content_label="tübingen.jpg",
+                  style_labels=["a.jpg", "b.jpg"], iteration=42, latest=painting(seed=9),
+                  snapshots=[(10, photo(seed=3)), (20, photo(seed=4))])  # fmt: skip
+    values.update(changes)
+    return Session(**values)
+
+
+def test_round_trip_keeps_inputs_settings_latest_and_snapshots(tmp_path):
+    original = session()
+    save_session(original, tmp_path)
+    restored = load_session(tmp_path)
+    assert restored.settings == original.settings and restored.iteration == 42
+    assert restored.content.tobytes() == original.content.tobytes()
+    assert [s.tobytes() for s in restored.styles] == [s.tobytes() for s in original.styles]
+    assert restored.latest.tobytes() == original.latest.tobytes()
+    assert [n for n, _ in restored.snapshots] == [10, 20]
+    assert restored.style_labels == ["a.jpg", "b.jpg"]
+
+
+def test_default_folder_is_under_the_data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMPASTO_DATA_DIR", str(tmp_path))
+    save_session(session())
+    assert (tmp_path / "autosave" / "session.json").exists()
+    assert load_session().iteration == 42
+    discard_session()
+    assert load_session() is None and not autosave_folder().exists()
+
+
+def test_no_session_is_none_and_damaged_json_is_refused(tmp_path):
+    assert load_session(tmp_path) is None
+    (tmp_path / "session.json").write_text("{ half a file")
+    with pytest.raises(SessionError, match="cannot be read"):
+        load_session(tmp_path)
+    moved = set_aside(tmp_path / "session.json")
+    assert moved.exists() and "damaged" in moved.name and load_session(tmp_path) is None
+
+
+def test_missing_image_or_bad_fields_are_refused(tmp_path):
+    save_session(session(), tmp_path)
+    (tmp_path / "style-1.png").unlink()
+    with pytest.raises(SessionError, match="damaged session"):
+        load_session(tmp_path)
+    save_session(session(), tmp_path)
+    record = json.loads((tmp_path / "session.json").read_text())
+    record["settings"]["style_weight"] = -5
+    (tmp_path / "session.json").write_text(json.dumps(record))
+    with pytest.raises(SessionError, match="damaged session"):
+        load_session(tmp_path)
+
+
+def test_labels_are_never_used_as_paths(tmp_path):
+    save_session(session(content_label="../../etc/passwd", style_labels=["/bin/sh", "x"]),
+                 tmp_path)  # fmt: skip
+    restored = load_session(tmp_path)
+    assert restored.content.size == photo().size  # read from the session's own copy
+
+
+def test_huge_or_non_object_json_is_refused(tmp_path):
+    path = tmp_path / "preset.json"
+    path.write_text(json.dumps({"x": "y" * 2_000_000}))
+    with pytest.raises(SessionError, match="too large"):
+        read_json(path)
+    path.write_text("[1, 2, 3]")
+    with pytest.raises(SessionError, match="not a JSON object"):
+        read_json(path)
+
+
+def test_failed_save_keeps_the_previous_session(tmp_path, monkeypatch):
+    folder = tmp_path / "autosave"
+    save_session(session(iteration=7), folder)
+    import engine.session as module
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(module, "write_json", disk_full)
+    with pytest.raises(OSError):
+        save_session(session(iteration=99, latest=photo()), folder)
+    restored = load_session(folder)
+    assert restored.iteration == 7 and restored.latest.tobytes() == painting(seed=9).tobytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["autosave"]  # no half-written folder
