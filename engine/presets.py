@@ -1,0 +1,56 @@
+"""Named starting points. A preset is a set of changes on top of the defaults; every
+setting can still be changed afterwards (the window then shows the preset as modified)."""
+
+from __future__ import annotations
+
+from engine.settings import FALLING_LAYER_WEIGHTS, RunSettings, sqrt2_scales
+
+# Only the fields that presets set; a window compares these to tell "modified".
+PRESET_FIELDS = ("optimizer", "learning_rate", "steps", "scales", "style_statistic",
+                 "average", "padding", "pooling", "style_layer_weights", "carry_moments",
+                 "init")  # fmt: skip
+
+
+def _classic(size: int) -> dict:
+    """Gatys et al. 2016 as neural-style runs it: L-BFGS on Gram matrices at one size."""
+    defaults = RunSettings()
+    return {field: getattr(defaults, field) for field in PRESET_FIELDS} | {"size": size}
+
+
+def _smooth(size: int) -> dict:
+    """crowsonkb/style-transfer-pytorch's improvements together: Adam with an averaged
+    iterate (no speckle), Gram plus moment statistics, replicate padding (clean borders),
+    a falling layer profile, and √2 coarse-to-fine scales that carry Adam's moments."""
+    return {**_classic(size), "optimizer": "adam", "learning_rate": None, "steps": 100,
+            "scales": sqrt2_scales(size), "size": size, "style_statistic": "gram+moments",
+            "average": True, "padding": "replicate", "style_layer_weights": FALLING_LAYER_WEIGHTS,
+            "carry_moments": True}  # fmt: skip
+
+
+def _fast_preview(size: int) -> dict:
+    """A quick look at 256 px: small scales, few steps, averaged Adam."""
+    return {**_smooth(256), "steps": 40, "style_statistic": "gram"}
+
+
+PRESETS = {"Classic (Gatys)": _classic, "Smooth": _smooth, "Fast preview": _fast_preview}
+
+
+def preset_names() -> list[str]:
+    return list(PRESETS)
+
+
+def apply_preset(settings: RunSettings, name: str) -> RunSettings:
+    """`settings` with the preset's fields; size (except for Fast preview), weights, blend
+    and the rest are kept."""
+    changes = PRESETS[name](settings.size)
+    if len(settings.style_layers) != len(changes["style_layer_weights"]):
+        changes.pop("style_layer_weights")
+    return settings.replace(**changes)
+
+
+def matching_preset(settings: RunSettings) -> str | None:
+    """The preset `settings` still equals on every preset field, or None ("modified")."""
+    for name in PRESETS:
+        if apply_preset(settings, name) == settings:
+            return name
+    return None

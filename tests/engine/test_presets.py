@@ -1,0 +1,24 @@
+from engine.presets import apply_preset, matching_preset, preset_names
+from engine.settings import RunSettings
+
+
+def test_defaults_are_the_classic_preset():
+    assert matching_preset(RunSettings()) == "Classic (Gatys)"
+
+
+def test_each_preset_is_recognised_until_a_field_changes():
+    base = RunSettings(style_weight=123.0)
+    for name in preset_names():
+        settings = apply_preset(base, name)
+        assert matching_preset(settings) == name
+        assert settings.style_weight == 123.0  # weights are not part of a preset
+        assert matching_preset(settings.replace(steps=settings.steps + 1)) is None
+
+
+def test_smooth_and_fast_preview_use_the_improvements():
+    assert apply_preset(RunSettings(size=300), "Classic (Gatys)").size == 300
+    smooth = apply_preset(RunSettings(), "Smooth")
+    assert smooth.optimizer == "adam" and smooth.average and smooth.padding == "replicate"
+    assert smooth.sizes[0] == 128 and smooth.sizes[-1] == 512
+    fast = apply_preset(RunSettings(), "Fast preview")
+    assert fast.sizes[-1] == 256 and fast.steps * len(fast.sizes) < 200
