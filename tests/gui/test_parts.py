@@ -152,3 +152,17 @@ def test_defaults_are_the_gui_defaults():
 
     assert GUI_DEFAULTS.style_weight == RunSettings().style_weight  # engine defaults kept
     assert GUI_DEFAULTS.size <= 512 and GUI_DEFAULTS.snapshot_every > 0
+
+
+def test_paste_an_image_from_the_clipboard(window):
+    from PySide6.QtGui import QGuiApplication, QImage
+
+    image = QImage(80, 60, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.darkCyan)
+    QGuiApplication.clipboard().setImage(image)
+    window.content_pane.paste()
+    content = window.state.content
+    assert content is not None and content.label == "Pasted image"
+    assert content.image.size == (80, 60) and content.image.getpixel((5, 5)) == (0, 128, 128)
+    window.style_pane.paste()
+    assert [s.label for s in window.state.styles] == ["Pasted image"]

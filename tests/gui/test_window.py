@@ -3,6 +3,8 @@ resume, stop, save; bad files; closing mid-run."""
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
@@ -27,13 +29,16 @@ def test_drop_run_pause_change_weight_resume_stop_save(window, qtbot, images, tm
     load_inputs(window, images)
     assert window.run_panel.start.isEnabled()
 
-    frames, history = [], []
+    frames, history, times = [], [], []
     state.displayChanged.connect(frames.append)
+    state.displayChanged.connect(lambda _: times.append(time.monotonic()))
     state.lossesAppended.connect(history.extend)
     qtbot.mouseClick(window.run_panel.start, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(frames) >= 4 and state.report is not None, timeout=WAIT_MS)
     assert isinstance(frames[-1], QImage) and frames[-1].width() == 64
     assert state.status == "running"
+    assert not window.controls.size.isEnabled()  # shapes the run: locked while it goes
+    assert window.controls.style_weight.isEnabled()  # live
 
     # Pause: the worker sleeps; no step happens for a while.
     qtbot.keyClick(window, Qt.Key.Key_Space)
@@ -57,6 +62,9 @@ def test_drop_run_pause_change_weight_resume_stop_save(window, qtbot, images, tm
     qtbot.waitUntil(lambda: len(history) >= steps + 3, timeout=WAIT_MS)
     # Continued from the same iteration: one unbroken count from 1, no restart.
     assert [h[0] for h in history] == list(range(1, len(history) + 1))
+
+    # Previews come at most ~20 a second (plus one at start and at each pause).
+    assert len(times) <= 20 * (times[-1] - times[0]) + 4
 
     qtbot.mouseClick(window.run_panel.stop, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)

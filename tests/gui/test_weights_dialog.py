@@ -1,0 +1,55 @@
+"""The first-run weights dialog: import a file, or download with progress and cancel."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from engine import weights
+from engine.vgg import WeightsError
+from gui.app import create_window
+from gui.weights_dialog import default_network_provider
+
+WAIT_MS = 60_000
+
+
+def no_weights():
+    raise WeightsError("model vgg19 is not installed")
+
+
+def test_import_installs_weights_and_closes_the_dialog(qtbot, random_weights_file):
+    window = create_window(no_weights)
+    qtbot.addWidget(window)
+    window.show_weights_dialog("model vgg19 is not installed")
+    dialog = window.weights_dialog
+    assert dialog.isVisible()
+    with qtbot.waitSignal(window.state.weightsReady, timeout=WAIT_MS):
+        dialog._import(random_weights_file)
+    assert not dialog.isVisible()
+    assert weights.find_installed("vgg19") is not None
+    assert default_network_provider().arch == "vgg19"
+    assert "installed" in window.messages.text.text()
+    window.close()
+
+
+def test_download_shows_progress_and_can_be_cancelled(qtbot, monkeypatch):
+    def slow_download(name, progress=None, cancel=None, **kwargs):
+        for chunk in range(1, 10_000):
+            progress(weights.ProgressInfo(chunk * 2**20, 548 * 2**20, 20 * 2**20))
+            if cancel.wait(0.02):
+                raise weights.DownloadCancelled("download cancelled")
+        raise AssertionError("never cancelled")
+
+    monkeypatch.setattr(weights, "download", slow_download)
+    window = create_window(no_weights)
+    qtbot.addWidget(window)
+    window.show_weights_dialog("model vgg19 is not installed")
+    dialog = window.weights_dialog
+    qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=WAIT_MS)
+    assert "MiB" in dialog.status.text() and dialog.cancel_button.isVisible()
+    assert window.isEnabled()  # the rest of the window stays usable
+    with qtbot.waitSignal(window.state.weightsFailed, timeout=WAIT_MS):
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert dialog.status.text() == "Download cancelled."
+    assert dialog.download_button.isEnabled()
+    window.close()
