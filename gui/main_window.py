@@ -133,7 +133,7 @@ class RunPanel(QWidget):
         layout.addWidget(self.progress)
         layout.addLayout(numbers)
         layout.addWidget(self.plot)
-        self.start.clicked.connect(self._on_start)
+        self.start.clicked.connect(self.start_run)
         self.pause.clicked.connect(state.toggle_pause)
         self.stop.clicked.connect(state.stop)
         for signal in (state.statusChanged, state.contentChanged, state.stylesChanged):
@@ -142,7 +142,7 @@ class RunPanel(QWidget):
         self.refresh()
 
     @Slot()
-    def _on_start(self) -> None:
+    def start_run(self) -> None:
         self.state.start()
 
     @Slot()
@@ -263,7 +263,7 @@ class MainWindow(QMainWindow):
         action(file, "Model weights…", self._open_weights)
         action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
         run = self.menuBar().addMenu("&Run")
-        action(run, "Start", self.state.start, "Ctrl+Return")
+        action(run, "Start", self.run_panel.start_run, "Ctrl+Return")
         self.pause_action = action(run, "Pause / resume", self.state.toggle_pause, "Space")
         action(run, "Stop", self.state.stop, "Esc")
         view = self.menuBar().addMenu("&View")
@@ -357,6 +357,7 @@ class MainWindow(QMainWindow):
     def _show_preferences_problem(self) -> None:
         self.state.message.emit("info", self.state.preferences.problem)
 
+    @Slot()
     def shutdown(self) -> None:
         """Idempotent: closeEvent and QApplication.aboutToQuit both end here."""
         geometry = bytes(self.saveGeometry().toBase64()).decode()

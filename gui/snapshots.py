@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import QPoint, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QMenu
 
@@ -51,8 +51,8 @@ class SnapshotStrip(QListWidget):
         if self.state.viewing is None:
             self.clearSelection()
 
-    @Slot()
-    def _on_menu(self, pos) -> None:
+    @Slot(QPoint)
+    def _on_menu(self, pos: QPoint) -> None:
         item = self.itemAt(pos)
         if item is None:
             return

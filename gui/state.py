@@ -229,6 +229,7 @@ class AppState(QObject):
         self.runRequested.emit(request)
         return True
 
+    @Slot()
     def toggle_pause(self) -> None:
         if self.status in (RUNNING,):
             self.worker.pause()
@@ -237,6 +238,7 @@ class AppState(QObject):
             self.worker.resume()
             self._set_status(RUNNING)
 
+    @Slot()
     def stop(self) -> None:
         if self.status in (RUNNING, PAUSING, PAUSED):
             self.worker.stop()

@@ -109,7 +109,7 @@ def test_restore_snapshot_continues_from_it(window, qtbot, images):
     load_inputs(window, images)
     state = window.state
     state.set_settings(steps=8, snapshot_every=4)
-    state.start()
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Start
     qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
     assert [s.iteration for s in state.snapshots] == [4, 8]
     state.view_snapshot(0)
