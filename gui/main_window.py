@@ -29,7 +29,7 @@ from gui.drop_panes import ContentPane, StylePane
 from gui.loss_plot import LossPlot
 from gui.snapshots import SnapshotStrip
 from gui.state import IDLE, PAUSED, PAUSING, RUNNING, AppState, elapsed_text
-from gui.weights_dialog import WeightsDialog
+from gui.weights_dialog import WeightsDialog, friendly_reason
 
 SAVE_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;TIFF (*.tif *.tiff);;WebP (*.webp)"
 PRESET_FILTER = "Impasto preset (*.json)"
@@ -332,7 +332,7 @@ class MainWindow(QMainWindow):
     def show_weights_dialog(self, reason: str) -> None:
         if self.weights_dialog is None:
             self.weights_dialog = WeightsDialog(self.state, reason, self)
-        self.weights_dialog.reason.setText(reason)
+        self.weights_dialog.reason.setText(friendly_reason(reason))
         self.weights_dialog.show()
         self.weights_dialog.raise_()
 

@@ -33,6 +33,14 @@ def default_network_provider() -> Network:
     return Network(state_dict, spec.arch, spec.preprocessing)
 
 
+def friendly_reason(reason: str) -> str:
+    """The weights manager's message without its command-line instructions."""
+    if "is not installed" in reason:
+        first = reason.split(";")[0].strip()
+        return first[:1].upper() + first[1:] + " yet."
+    return reason
+
+
 class WeightsDialog(QDialog):
     def __init__(self, state: AppState, reason: str, parent=None):
         super().__init__(parent)
@@ -45,7 +53,7 @@ class WeightsDialog(QDialog):
             "They are downloaded once (about 550 MB) or imported from a file you have."
         )
         intro.setWordWrap(True)
-        self.reason = QLabel(reason)
+        self.reason = QLabel(friendly_reason(reason))
         self.reason.setObjectName("Caption")
         self.reason.setWordWrap(True)
         self.model = QComboBox()

@@ -96,7 +96,7 @@ def test_controls_write_to_the_state(window):
 
 def test_missing_weights_opens_the_dialog_and_window_stays_usable(qtbot, images):
     def no_weights():
-        raise WeightsError("model vgg19 is not installed")
+        raise WeightsError("model vgg19 is not installed; download it with `python main.py …`")
 
     window = create_window(no_weights)
     qtbot.addWidget(window)
@@ -107,7 +107,7 @@ def test_missing_weights_opens_the_dialog_and_window_stays_usable(qtbot, images)
     qtbot.waitUntil(lambda: window.weights_dialog is not None, timeout=WAIT_MS)
     dialog = window.weights_dialog
     assert dialog.isVisible() and not dialog.isModal()
-    assert "not installed" in dialog.reason.text()
+    assert dialog.reason.text() == "Model vgg19 is not installed yet."
     qtbot.waitUntil(lambda: window.state.status == "idle", timeout=WAIT_MS)
     assert window.run_panel.start.isEnabled()
     window.close()
