@@ -165,6 +165,15 @@ class PreviewCanvas(QWidget):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
         target = self._image_rect()
         painter.drawPixmap(target, self.pixmap, QRectF(self.pixmap.rect()))
+        viewing = self.state.viewing
+        if viewing is not None and viewing < len(self.state.snapshots):
+            step = self.state.snapshots[viewing].iteration
+            label = f"Snapshot at step {step} · L: back to live"
+            width = painter.fontMetrics().horizontalAdvance(label) + 16
+            box = QRectF(8, self.height() - 30, width, 22)
+            painter.fillRect(box, QColor(0, 0, 0, 160))
+            painter.setPen(QColor(255, 255, 255))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
         if self.compare and self.before is not None:
             x = self.split * self.width()
             clip = QPainterPath()

@@ -171,6 +171,7 @@ class StyleRow(QWidget):
         self.weight.setValue(source.weight)
         self.weight.setToolTip("Blend weight of this painting")
         self.weight.setMaximumWidth(64)
+        self.weight.setKeyboardTracking(False)  # one change per edit: each resets L-BFGS
         self.weight.valueChanged.connect(self._on_weight)
         self.remove = QToolButton(text="✕", autoRaise=True)
         self.remove.setToolTip("Remove this painting")

@@ -114,6 +114,7 @@ def test_restore_snapshot_continues_from_it(window, qtbot, images):
     assert [s.iteration for s in state.snapshots] == [4, 8]
     state.view_snapshot(0)
     assert state.viewing == 0
+    window.canvas.grab()  # paints the "snapshot" badge
     state.restore_snapshot(0)  # not running: a new run that starts from the snapshot
     assert state.status == "running"
     qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
