@@ -248,8 +248,11 @@ class AppState(QObject):
         """After a failure: start again with some settings changed (smaller size, CPU)."""
         if "size" in changes and self.settings.scales:
             changes["scales"] = tuple(max(16, s // 2) for s in self.settings.scales)
+        init = self._init_image
+        if self.frame is not None and self.report is not None:
+            init = Image.fromarray(self.frame, "RGB")  # go on from the last good image
         if self.set_settings(**changes):
-            self.start(self._init_image)
+            self.start(init)
 
     # --- snapshots and results -------------------------------------------------------------
 

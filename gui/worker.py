@@ -303,7 +303,8 @@ class EngineWorker(QObject):
 
 def _classify(error: Exception) -> tuple[str, str]:
     if is_out_of_memory(error):
-        return "oom", "Out of memory at this size."
+        detail = (str(error).strip().splitlines() or [""])[0][:160]
+        return "oom", f"Out of memory at this size. ({detail})" if detail else "Out of memory."
     if isinstance(error, ImageError | ValueError):
         return "input", str(error)
     return "error", f"The run failed: {type(error).__name__}: {error}"
