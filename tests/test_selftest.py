@@ -6,11 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from gui.selftest import run_selftest
 
 ROOT = Path(__file__).resolve().parent.parent
+BUNDLE = ROOT / "dist" / "Impasto"
 
 
 def test_selftest_passes_with_generated_weights(tmp_path):
@@ -53,3 +55,15 @@ def test_selftest_reports_a_damaged_bundled_model(tmp_path, monkeypatch, capsys)
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("SELFTEST FAILED: weights:")
     assert "differs from its manifest" in last
+
+
+@pytest.mark.skipif(not (BUNDLE / "Impasto").exists(), reason="no bundle: installer/build.py")
+def test_built_bundle_passes_its_selftest():
+    # CI does not build bundles (too slow); this runs after a local installer/build.py.
+    done = subprocess.run(
+        ["sh", str(ROOT / "installer" / "check_bundle.sh"), str(BUNDLE)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
