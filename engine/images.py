@@ -19,6 +19,10 @@ SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
                 ".tiff": "TIFF", ".webp": "WEBP"}  # fmt: skip
 SETTINGS_KEY = "impasto"
 _EXIF_DESCRIPTION = 0x010E  # ImageDescription, where settings go in JPEG/TIFF/WebP
+# Read once at import (os.umask can only be read by setting it): saved images get the
+# permissions any new file would, not the private 0600 of a temporary file.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 class ImageError(ValueError):
@@ -50,6 +54,7 @@ def load_image(path: str | os.PathLike) -> Image.Image:
 def _decode(file, path: Path) -> Image.Image:
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # Pillow's notes on damaged tags
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(file)
             width, height = image.size
@@ -145,6 +150,7 @@ def save_image(image: Image.Image, path: str | os.PathLike, settings: dict | Non
             image.convert("RGB").save(temp, format=fmt, **options)
             temp.flush()
             os.fsync(temp.fileno())
+        os.chmod(temp_name, 0o666 & ~_UMASK)
         os.replace(temp_name, path)
         temp_name = None
     except PermissionError as error:

@@ -159,6 +159,11 @@ def test_save_embeds_settings_and_reads_them_back(tmp_path, suffix):
     assert load_image(path).size == (64, 48)
 
 
+def test_saved_file_is_readable_by_others_like_any_new_file(tmp_path):
+    path = save_image(photo(), tmp_path / "shared.png")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~images._UMASK
+
+
 def test_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
     path = save_image(photo(seed=1), tmp_path / "keep.png")
     before = path.read_bytes()
