@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine.device import DEVICE_CHOICES
+from engine.presets import preset_names
 from engine.run import LIVE_FIELDS
-from engine.settings import OPTIMIZERS, RunSettings
+from engine.settings import OPTIMIZERS, RunSettings, sqrt2_scales
 from gui.state import AppState
 
 TICKS = 1000
@@ -98,10 +99,55 @@ def _format(value: float) -> str:
     return f"{value:.3g}" if 1e-3 <= value < 1e4 or value == 0 else f"{value:.2g}"
 
 
+PRESET_TIPS = {
+    "Classic (Gatys)": "The published method: L-BFGS on Gram matrices at one size.",
+    "Smooth": "Averaged Adam, Gram + moments, clean borders, coarse to fine: no speckle.",
+    "Fast preview": "A quick look at 256 px in 40 steps a scale.",
+}
+STATISTICS = (("Gram", "gram"), ("Moments", "moments"), ("Gram + moments", "gram+moments"))
+PADDINGS = (("Zeros", "zeros"), ("Replicate", "replicate"), ("Reflect", "reflect"))
+POOLINGS = (("Max", "max"), ("Average", "avg"), ("Scaled average", "avg_scaled"))
+# One line each: why the option helps.
+QUALITY_TIPS = {
+    "average": "Shows and saves a running average of the steps: Adam's speckle cancels out.",
+    "statistic": "Moments match each feature's mean and spread: steadier colours than Gram.",
+    "padding": "Replicate or reflect padding avoids dark or busy borders.",
+    "pooling": "Average pooling gives smoother, less grainy texture; scaled keeps its strength.",
+    "color_match": "Recolours the paintings with the photo's palette: their brushwork, "
+    "its colours.",
+    "carry": "Adam keeps its momentum from one size to the next: no jolt between scales.",
+}
+
+
+def _collapsible(text: str) -> QToolButton:
+    button = QToolButton(text=text, checkable=True)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    button.setArrowType(Qt.ArrowType.RightArrow)
+    button.setAutoRaise(True)
+    return button
+
+
+def _combo(choices: tuple[tuple[str, str], ...], tip: str) -> QComboBox:
+    combo = QComboBox()
+    for label, value in choices:
+        combo.addItem(label, value)
+    combo.setToolTip(tip)
+    return combo
+
+
 class ControlsPanel(QWidget):
     def __init__(self, state: AppState, parent=None):
         super().__init__(parent)
         self.state = state
+        self.preset = QComboBox()
+        for name in preset_names():
+            self.preset.addItem(name, name)
+            self.preset.setItemData(self.preset.count() - 1, PRESET_TIPS.get(name, ""),
+                                    Qt.ItemDataRole.ToolTipRole)  # fmt: skip
+        self.preset.setToolTip("A named starting point; every setting can still be changed")
+        # activated: only the user's choice, also when the same preset is picked again
+        self.preset.activated.connect(self._on_preset)
+
         self.content_weight = LogSlider(1e-3, 1e3)
         self.style_weight = LogSlider(1e2, 1e12)
         self.tv_weight = LogSlider(1e-3, 1e4)
@@ -109,10 +155,7 @@ class ControlsPanel(QWidget):
         self.style_weight.valueChanged.connect(self._on_style_weight)
         self.tv_weight.valueChanged.connect(self._on_tv_weight)
 
-        self.layers_button = QToolButton(text="Style layer weights", checkable=True)
-        self.layers_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.layers_button.setArrowType(Qt.ArrowType.RightArrow)
-        self.layers_button.setAutoRaise(True)
+        self.layers_button = _collapsible("Style layer weights")
         self.layers_button.toggled.connect(self._on_layers_toggled)
         self.layers_box = QWidget()
         self.layers_form = QFormLayout(self.layers_box)
@@ -140,19 +183,50 @@ class ControlsPanel(QWidget):
         self.detected = QLabel("Detected: …")
         self.detected.setObjectName("Caption")
         self.detected.setWordWrap(True)
+
+        # Quality options (issue 8), collapsed: the presets set them for most people.
+        self.quality_button = _collapsible("Quality")
+        self.quality_button.toggled.connect(self._on_quality_toggled)
+        self.quality_box = QWidget()
+        self.quality_box.setVisible(False)
+        self.average = QCheckBox("Averaged image")
+        self.average.setToolTip(QUALITY_TIPS["average"])
+        self.statistic = _combo(STATISTICS, QUALITY_TIPS["statistic"])
+        self.padding = _combo(PADDINGS, QUALITY_TIPS["padding"])
+        self.pooling = _combo(POOLINGS, QUALITY_TIPS["pooling"])
+        self.color_match = QCheckBox("Match the paintings' colours to the photo")
+        self.color_match.setToolTip(QUALITY_TIPS["color_match"])
+        self.carry = QCheckBox("Carry Adam's momentum across scales")
+        self.carry.setToolTip(QUALITY_TIPS["carry"])
+        quality = QFormLayout(self.quality_box)
+        quality.setContentsMargins(16, 0, 0, 0)
+        quality.addRow("", self.average)
+        quality.addRow("Style statistic", self.statistic)
+        quality.addRow("Padding", self.padding)
+        quality.addRow("Pooling", self.pooling)
+        quality.addRow("", self.color_match)
+        quality.addRow("", self.carry)
+
         self.optimizer.currentIndexChanged.connect(self._on_changed)
         self.size.editingFinished.connect(self._on_changed)
         self.steps.editingFinished.connect(self._on_changed)
         self.init.currentIndexChanged.connect(self._on_changed)
         self.seed.editingFinished.connect(self._on_changed)
-        self.preserve.toggled.connect(self._on_changed)
         self.style_scale.editingFinished.connect(self._on_changed)
         self.coarse.toggled.connect(self._on_changed)
         self.snapshot_every.editingFinished.connect(self._on_changed)
         self.device.currentIndexChanged.connect(self._on_changed)
+        for combo in (self.statistic, self.padding, self.pooling):
+            combo.currentIndexChanged.connect(self._on_changed)
+        self.color_match.toggled.connect(self._on_changed)
+        self.carry.toggled.connect(self._on_changed)
+        # Live: these reach a running run, so each sends only itself.
+        self.preserve.toggled.connect(self._on_preserve)
+        self.average.toggled.connect(self._on_average)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Preset", self.preset)
         form.addRow("Content weight", self.content_weight)
         form.addRow("Style weight", self.style_weight)
         form.addRow("Smoothness (TV)", self.tv_weight)
@@ -169,14 +243,20 @@ class ControlsPanel(QWidget):
         form.addRow("Snapshot every", self.snapshot_every)
         form.addRow("Device", self.device)
         form.addRow("", self.detected)
+        form.addRow(self.quality_button)
+        form.addRow(self.quality_box)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
         layout.addStretch(1)
 
-        self.static_controls = [self.optimizer, self.size, self.steps, self.init, self.seed,
-                                self.preserve, self.style_scale, self.coarse,
-                                self.snapshot_every, self.device]  # fmt: skip
+        # These shape the run (targets, network, sizes): locked while it goes.
+        self.static_controls = [self.preset, self.optimizer, self.size, self.steps, self.init,
+                                self.seed, self.style_scale, self.coarse, self.snapshot_every,
+                                self.device, self.statistic, self.padding, self.pooling,
+                                self.color_match, self.carry]  # fmt: skip
+        self.live_toggles = [self.preserve, self.average]
+        self._tips = {widget: widget.toolTip() for widget in self.static_controls}
         state.settingsChanged.connect(self.refresh)
         state.statusChanged.connect(self._on_status)
         state.deviceChanged.connect(self._on_device)
@@ -189,9 +269,13 @@ class ControlsPanel(QWidget):
         self.style_weight.set_value(settings.style_weight)
         self.tv_weight.set_value(settings.tv_weight)
         self._refresh_layers(settings)
-        widgets = [*self.static_controls]
+        widgets = [*self.static_controls, *self.live_toggles]
         for widget in widgets:
             widget.blockSignals(True)
+        label = self.state.preset_label()
+        # A preset shown as picked, or none picked with "<name> (modified)" in its place.
+        self.preset.setCurrentIndex(self.preset.findData(label))
+        self.preset.setPlaceholderText(label)
         self.optimizer.setCurrentIndex(max(0, self.optimizer.findData(settings.optimizer)))
         self.size.setValue(settings.size)
         self.steps.setValue(settings.steps)
@@ -203,6 +287,12 @@ class ControlsPanel(QWidget):
         self.coarse.setChecked(bool(settings.scales))
         self.snapshot_every.setValue(settings.snapshot_every)
         self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
+        self.average.setChecked(settings.average)
+        self.statistic.setCurrentIndex(max(0, self.statistic.findData(settings.style_statistic)))
+        self.padding.setCurrentIndex(max(0, self.padding.findData(settings.padding)))
+        self.pooling.setCurrentIndex(max(0, self.pooling.findData(settings.pooling)))
+        self.color_match.setChecked(settings.color_match)
+        self.carry.setChecked(settings.carry_moments)
         for widget in widgets:
             widget.blockSignals(False)
 
@@ -248,6 +338,24 @@ class ControlsPanel(QWidget):
         weights = tuple(spin.value() for spin in self.layer_spins)
         self.state.set_settings(style_layer_weights=weights)
 
+    @Slot(int)
+    def _on_preset(self, index: int) -> None:
+        self.state.apply_preset(self.preset.itemData(index))
+
+    @Slot(bool)
+    def _on_quality_toggled(self, shown: bool) -> None:
+        self.quality_box.setVisible(shown)
+        arrow = Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        self.quality_button.setArrowType(arrow)
+
+    @Slot(bool)
+    def _on_preserve(self, checked: bool) -> None:
+        self.state.set_settings(preserve_colors=checked)
+
+    @Slot(bool)
+    def _on_average(self, checked: bool) -> None:
+        self.state.set_settings(average=checked)
+
     @Slot()
     def _on_changed(self, *_) -> None:
         size = self.size.value()
@@ -257,20 +365,34 @@ class ControlsPanel(QWidget):
             steps=self.steps.value(),
             init=self.init.currentData(),
             seed=self.seed.value(),
-            preserve_colors=self.preserve.isChecked(),
             style_scale=round(self.style_scale.value(), 2),
-            scales=(max(32, size // 2), size) if self.coarse.isChecked() else (),
+            scales=self._scales(size, self.coarse.isChecked()),
             snapshot_every=self.snapshot_every.value(),
             device=self.device.currentData(),
+            style_statistic=self.statistic.currentData(),
+            padding=self.padding.currentData(),
+            pooling=self.pooling.currentData(),
+            color_match=self.color_match.isChecked(),
+            carry_moments=self.carry.isChecked(),
         )
+
+    def _scales(self, size: int, coarse: bool) -> tuple[int, ...]:
+        """Keep a preset's coarse-to-fine sizes unless the size or the checkbox changed."""
+        current = self.state.settings
+        if not coarse:
+            return ()
+        if current.scales and size == current.size:
+            return current.scales
+        if current.scales and current.scales == sqrt2_scales(current.size):
+            return sqrt2_scales(size)  # a √2 ladder (Smooth) stays one at the new size
+        return (max(32, size // 2), size)
 
     @Slot(str)
     def _on_status(self, status: str) -> None:
         idle = not self.state.active
         for widget in self.static_controls:
-            widget.setEnabled(idle)  # these shape the run; weights stay live
-        hint = "" if idle else "Applies to the next run (stop first)"
-        for widget in self.static_controls:
+            widget.setEnabled(idle)  # these shape the run; weights and live toggles stay
+            hint = self._tips[widget] if idle else "Applies to the next run (stop first)"
             widget.setToolTip(hint)
 
     @Slot(str)

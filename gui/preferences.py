@@ -23,6 +23,7 @@ DEFAULTS = {
     "geometry": "",  # base64 of QMainWindow.saveGeometry()
     "window_state": "",
     "settings": None,  # the last RunSettings.to_dict()
+    "preset": "",  # the preset those settings started from
 }
 
 

@@ -3,7 +3,6 @@ the worker. Each piece of state has its own changed-signal."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +12,9 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
 from engine.images import ImageError, load_image, save_image
+from engine.presets import apply_preset, matching_preset, preset_names
 from engine.run import LIVE_FIELDS, StepReport
+from engine.session import read_json
 from engine.settings import RunSettings
 from gui.preferences import Preferences
 from gui.qimage import pil_to_qimage
@@ -73,6 +74,9 @@ class AppState(QObject):
         super().__init__()
         self.preferences = preferences
         self.settings = _saved_settings(preferences)
+        # The preset the settings came from; shown as "<name> (modified)" after a change.
+        saved_preset = preferences.get("preset")
+        self.preset: str | None = saved_preset if saved_preset in preset_names() else None
         self.run_settings: RunSettings | None = None  # the settings of the current/last run
         self.content: SourceImage | None = None
         self.styles: list[SourceImage] = []
@@ -171,14 +175,39 @@ class AppState(QObject):
         except (TypeError, ValueError) as error:
             self.message.emit("error", str(error))
             return False
+        self._use_settings(settings)
+        return True
+
+    def apply_preset(self, name: str) -> None:
+        """Put a named preset's fields on top of the current settings (weights are kept)."""
+        if name not in preset_names():
+            return
+        self.preset = name
+        self.preferences.set("preset", name)
+        self._use_settings(apply_preset(self.settings, name))
+
+    def preset_label(self) -> str:
+        """ "Smooth", "Smooth (modified)" after a change to a preset's field, or "Custom"."""
+        match = matching_preset(self.settings)
+        if match is not None:
+            return match
+        return f"{self.preset} (modified)" if self.preset else "Custom"
+
+    def _use_settings(self, settings: RunSettings) -> None:
         if settings == self.settings:
-            return True
-        self.settings = settings
+            return
+        old, self.settings = self.settings, settings
+        match = matching_preset(settings)
+        if match is not None:
+            self.preset = match
+            self.preferences.set("preset", match)
         self.settingsChanged.emit(settings)
-        live = {key: value for key, value in changes.items() if key in LIVE_FIELDS}
+        # Only what really changed goes to the run: each update resets L-BFGS's memory.
+        # The blend comes from the style rows (set_style_weight), not from settings.
+        changed = [key for key in LIVE_FIELDS if getattr(settings, key) != getattr(old, key)]
+        live = {key: getattr(settings, key) for key in changed if key != "style_blend"}
         if self.active and live:
             self.worker.update(live)
-        return True
 
     def save_preset(self, path: str) -> None:
         try:
@@ -190,13 +219,14 @@ class AppState(QObject):
 
     def load_preset(self, path: str) -> bool:
         try:
-            settings = RunSettings.from_dict(json.loads(Path(path).read_text("utf-8")))
+            # read_json refuses huge or non-object files before they are parsed in full.
+            settings = RunSettings.from_dict(read_json(Path(path)))
         except (OSError, ValueError) as error:
-            self.message.emit("error", f"{Path(path).name}: not a usable preset ({error})")
+            reason = str(error).removeprefix(f"{Path(path)}: ")
+            self.message.emit("error", f"{Path(path).name}: not a usable preset ({reason})")
             return False
         self._remember_folder("preset_folder", path)
-        self.settings = settings
-        self.settingsChanged.emit(settings)
+        self._use_settings(settings)
         return True
 
     # --- running ---------------------------------------------------------------------------
