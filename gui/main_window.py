@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
@@ -41,6 +42,9 @@ STYLE_SHEET = """
 #Heading { font-weight: 600; }
 #MessageBar { border-radius: 6px; padding: 2px; }
 #MessageBar[level="info"] { background: palette(alternate-base); }
+#MessageBar[level="warning"], #RestoreBar { background: #f3d27a; color: black; }
+#MessageBar[level="warning"] QLabel, #RestoreBar QLabel { color: black; }
+#RestoreBar { border-radius: 6px; padding: 2px; }
 #MessageBar[level="error"], #MessageBar[level="oom"] { background: #b3261e; color: white; }
 #MessageBar[level="error"] QLabel, #MessageBar[level="oom"] QLabel { color: white; }
 #BigNumber { font-size: 15pt; font-weight: 600; }
@@ -75,6 +79,9 @@ class MessageBar(QFrame):
 
     @Slot(str, str)
     def show_message(self, level: str, text: str) -> None:
+        if level == "warning" and self.isVisibleTo(self.parentWidget()):
+            if self.property("level") == "warning" and text not in self.text.text():
+                text = f"{self.text.text()}\n{text}"  # launch can bring two: keep both
         self.text.setText(text)
         self.setProperty("level", level)
         self.style().unpolish(self)
@@ -96,6 +103,53 @@ class MessageBar(QFrame):
     def _retry_cpu(self) -> None:
         self.hide()
         self.state.retry(device="cpu")
+
+
+class RestoreBar(QFrame):
+    """Offers an autosaved session at launch, without blocking the window."""
+
+    def __init__(self, state: AppState, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.setObjectName("RestoreBar")
+        self.text = QLabel(wordWrap=True)
+        self.restore = QPushButton("Restore")
+        self.discard = QPushButton("Discard")
+        self.restore.setToolTip("Bring back the photo, paintings, settings, snapshots and image")
+        self.discard.setToolTip("Delete the autosaved session and start afresh")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.restore)
+        layout.addWidget(self.discard)
+        self.restore.clicked.connect(self._on_restore)
+        self.discard.clicked.connect(self._on_discard)
+        state.sessionOffered.connect(self.offer)
+        self.hide()
+
+    @Slot(object)
+    def offer(self, session) -> None:
+        if session is None:
+            self.hide()
+            return
+        self.text.setText(f"Restore the session from {saved_time_text(session.saved_at)} "
+                          f"(step {session.iteration})?")  # fmt: skip
+        self.show()
+
+    @Slot()
+    def _on_restore(self) -> None:
+        self.state.restore_session()
+
+    @Slot()
+    def _on_discard(self) -> None:
+        self.state.discard_offered_session()
+
+
+def saved_time_text(saved_at: float) -> str:
+    """ "14:05", or "12 Mar 14:05" for another day."""
+    when = time.localtime(saved_at)
+    same_day = time.strftime("%Y%m%d", when) == time.strftime("%Y%m%d")
+    return time.strftime("%H:%M" if same_day else "%d %b %H:%M", when)
 
 
 class RunPanel(QWidget):
@@ -187,6 +241,7 @@ class MainWindow(QMainWindow):
 
         self.canvas = PreviewCanvas(state)
         self.messages = MessageBar(state)
+        self.restore_bar = RestoreBar(state)
         self.snapshots = SnapshotStrip(state)
         self.snapshots.saveRequested.connect(self._save_snapshot)
         self.zoom_label = QLabel("", objectName="Caption")
@@ -207,6 +262,7 @@ class MainWindow(QMainWindow):
         middle = QWidget()
         middle_layout = QVBoxLayout(middle)
         middle_layout.addLayout(bar)
+        middle_layout.addWidget(self.restore_bar)
         middle_layout.addWidget(self.messages)
         middle_layout.addWidget(self.canvas, 1)
         middle_layout.addWidget(self.snapshots)
@@ -214,6 +270,8 @@ class MainWindow(QMainWindow):
         self.run_panel = RunPanel(state)
         self.controls = ControlsPanel(state)
         scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        # Settings scroll down, never sideways: a sideways bar hides the value boxes.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.controls)
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -236,8 +294,7 @@ class MainWindow(QMainWindow):
         state.statusChanged.connect(self._on_status)
         self.statusBar().showMessage("Drop a photo and a painting, then press Start.")
         self._restore_geometry()
-        if state.preferences.problem:
-            QTimer.singleShot(0, self._show_preferences_problem)
+        self._startup_checks()
 
     # --- menus and shortcuts ---------------------------------------------------------------
 
@@ -353,9 +410,13 @@ class MainWindow(QMainWindow):
             height = min(950, available.height() - 60) if available else 900
             self.resize(width, height)
 
-    @Slot()
-    def _show_preferences_problem(self) -> None:
-        self.state.message.emit("info", self.state.preferences.problem)
+    def _startup_checks(self) -> None:
+        """Once, at launch: a preferences file that was set aside, an autosaved session."""
+        problem = self.state.preferences.problem
+        if problem:
+            self.state.preferences.problem = ""  # told once
+            self.state.message.emit("warning", f"Settings were reset: {problem}.")
+        self.state.look_for_session()
 
     @Slot()
     def shutdown(self) -> None:

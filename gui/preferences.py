@@ -13,7 +13,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
 
+from engine.session import read_json
+
 SCHEMA_VERSION = 1
+MAX_BYTES = 256_000  # a preferences file is a few kB
 FILE_NAME = "preferences.json"
 DEFAULTS = {
     "version": SCHEMA_VERSION,
@@ -63,8 +66,8 @@ class Preferences:
         if not self.path.exists():
             return
         try:
-            data = json.loads(self.path.read_text("utf-8"))
-            if not isinstance(data, dict) or data.get("version") != SCHEMA_VERSION:
+            data = read_json(self.path, MAX_BYTES)  # refuses huge or non-object files
+            if data.get("version") != SCHEMA_VERSION:
                 raise ValueError("unknown format")
         except (OSError, ValueError) as error:
             self._move_aside(error)
@@ -73,8 +76,9 @@ class Preferences:
 
     def _move_aside(self, error: Exception) -> None:
         aside = self.path.with_name(FILE_NAME + ".bad")
+        reason = str(error).removeprefix(f"{self.path}: ")
         try:
             os.replace(self.path, aside)
-            self.problem = f"preferences file was unreadable ({error}); moved to {aside.name}"
+            self.problem = f"the preferences file was unreadable ({reason}); kept as {aside}"
         except OSError:
-            self.problem = f"preferences file was unreadable ({error}); using defaults"
+            self.problem = f"the preferences file {self.path} was unreadable ({reason})"

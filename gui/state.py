@@ -8,19 +8,28 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
 from engine.images import ImageError, load_image, save_image
 from engine.presets import apply_preset, matching_preset, preset_names
 from engine.run import LIVE_FIELDS, StepReport
-from engine.session import read_json
+from engine.session import (
+    Session,
+    SessionError,
+    discard_session,
+    load_session,
+    read_json,
+    set_aside,
+)
 from engine.settings import RunSettings
+from gui.autosave import Autosaver
 from gui.preferences import Preferences
 from gui.qimage import pil_to_qimage
-from gui.worker import EngineWorker, NetworkProvider, RunRequest, WorkerThread
+from gui.worker import SNAPSHOT_THUMB, EngineWorker, NetworkProvider, RunRequest, WorkerThread
 
 SHUTDOWN_WAIT_MS = 10_000
+AUTOSAVE_INTERVAL_MS = 30_000  # while running or paused; also after each snapshot and at the end
 IDLE, RUNNING, PAUSING, PAUSED, STOPPING = "idle", "running", "pausing", "paused", "stopping"
 
 # What the window starts with: a good picture on a CPU in a few minutes (and on a GPU in
@@ -62,6 +71,7 @@ class AppState(QObject):
     deviceChanged = Signal(str)
     message = Signal(str, str)  # level ("info", "error", "oom"), text
     needsWeights = Signal(str)
+    sessionOffered = Signal(object)  # an autosaved Session found at launch
     weightsReady = Signal(str)
     weightsFailed = Signal(str)
     downloadProgress = Signal(object)
@@ -91,6 +101,14 @@ class AppState(QObject):
         self._rate_marks: list[tuple[int, float]] = []
         self._init_image: Image.Image | None = None
         self._shut_down = False
+        self.pending_session: Session | None = None  # offered at launch, not yet answered
+        self.resume_image: Image.Image | None = None  # a restored session's latest image
+        self.autosaver = Autosaver(parent=self)
+        self.autosaver.failed.connect(self._on_autosave_failed)
+        self._autosave_warned = False
+        self._autosaved: tuple | None = None  # what the last autosave held
+        self._autosave_timer = QTimer(self, interval=AUTOSAVE_INTERVAL_MS)
+        self._autosave_timer.timeout.connect(self.autosave)
 
         self.thread = WorkerThread()
         self.worker = EngineWorker(network_provider)
@@ -131,6 +149,7 @@ class AppState(QObject):
 
     def set_content_image(self, image: Image.Image, label: str) -> None:
         self.content = SourceImage.from_pil(image, label)
+        self.resume_image = None  # a restored image belongs to the old photo
         self.contentChanged.emit()
 
     def add_style(self, path: str) -> bool:
@@ -245,6 +264,9 @@ class AppState(QObject):
             init_image = self._load(settings.init)  # a preset may name an init image file
             if init_image is None:
                 return False
+        if init_image is None and self.resume_image is not None:
+            init_image = self.resume_image  # Start after a restore goes on from its image
+        self.resume_image = None
         self._init_image = init_image
         if init_image is not None and settings.init in ("content", "noise"):
             settings = settings.replace(init="snapshot")
@@ -255,7 +277,12 @@ class AppState(QObject):
         self.snapshotsChanged.emit()
         self.historyCleared.emit()
         self.worker.reset_commands()
+        if self.pending_session is not None:  # a new run's autosave replaces the old one
+            self.pending_session = None
+            self.sessionOffered.emit(None)
+        self._autosave_warned = False
         self._set_status(RUNNING)
+        self._autosave_timer.start()
         self.runRequested.emit(request)
         return True
 
@@ -345,6 +372,102 @@ class AppState(QObject):
     def import_weights(self, path: str) -> None:
         self.importRequested.emit(path)
 
+    # --- autosave and restore -------------------------------------------------------------
+
+    def session(self) -> Session | None:
+        """Everything needed to pick the work up again, or None before there is any."""
+        if self.content is None or not self.styles or self.frame is None:
+            return None
+        iteration = self.report.iteration if self.report is not None else 0
+        latest = Image.fromarray(self.frame.copy(), "RGB")
+        if self.snapshots and self.snapshots[-1].iteration >= iteration:
+            # A snapshot arrives before the (rate-limited) frame of its step: it is newer.
+            iteration, latest = self.snapshots[-1].iteration, self.snapshots[-1].image
+        return Session(
+            settings=self.settings.replace(style_blend=self._blend()),
+            content=self.content.image,
+            styles=[style.image for style in self.styles],
+            content_label=self.content.label,
+            style_labels=[style.label for style in self.styles],
+            iteration=iteration,
+            latest=latest,
+            snapshots=[(snap.iteration, snap.image) for snap in self.snapshots],
+        )
+
+    @Slot()
+    def autosave(self) -> None:
+        """Hand the session to the autosaver (written in its own thread)."""
+        session = self.session()
+        if session is None or self._shut_down:
+            return
+        # A paused run's timer ticks too; write only when something changed.
+        key = (session.iteration, len(session.snapshots), id(self.frame), session.settings)
+        if key != self._autosaved:
+            self._autosaved = key
+            self.autosaver.save(session)
+
+    def look_for_session(self) -> None:
+        """At launch: offer an autosaved session; set a damaged one aside and say so."""
+        folder = self.autosaver.folder
+        try:
+            session = load_session(folder)
+        except (SessionError, OSError) as error:
+            try:
+                aside = set_aside(folder)
+                kept = f" It was kept as {aside.name}." if aside else ""
+            except OSError:
+                kept = ""
+            self.message.emit("warning", "The autosaved session could not be read and was "
+                              f"set aside; starting afresh.{kept} ({error})")  # fmt: skip
+            return
+        if session is not None:
+            self.pending_session = session
+            self.sessionOffered.emit(session)
+
+    def restore_session(self) -> bool:
+        """Bring back the offered session: inputs, settings, snapshots and latest image.
+        Start then goes on from the latest image."""
+        session, self.pending_session = self.pending_session, None
+        self.sessionOffered.emit(None)
+        if session is None or self.active:
+            return False
+        labels = [*session.style_labels, *[f"painting {i + 1}" for i in
+                                          range(len(session.styles))]]  # fmt: skip
+        blend = session.settings.style_blend
+        self.content = SourceImage.from_pil(session.content, session.content_label)
+        self.styles = [SourceImage.from_pil(image, labels[i]) for i, image in
+                       enumerate(session.styles)]  # fmt: skip
+        if len(blend) == len(self.styles):
+            for style, weight in zip(self.styles, blend, strict=True):
+                style.weight = weight
+        self._use_settings(session.settings.replace(style_blend=()))
+        self.snapshots = [Snapshot(n, image, _thumbnail(image)) for n, image in session.snapshots]
+        self.viewing, self.report, self.run_settings = None, None, None
+        latest = session.latest or (self.snapshots[-1].image if self.snapshots else None)
+        self.resume_image = latest
+        self.contentChanged.emit()
+        self.stylesChanged.emit()
+        self.snapshotsChanged.emit()
+        self.historyCleared.emit()
+        if latest is not None:
+            self.frame = np.asarray(latest.convert("RGB")).copy()
+            self.frame_image = pil_to_qimage(latest)
+            self.displayChanged.emit(self.frame_image)
+        self.message.emit("info", f"Restored the session at step {session.iteration}: "
+                          "Start goes on from this image.")  # fmt: skip
+        return True
+
+    def discard_offered_session(self) -> None:
+        self.pending_session = None
+        self.sessionOffered.emit(None)
+        discard_session(self.autosaver.folder)
+
+    @Slot(str)
+    def _on_autosave_failed(self, text: str) -> None:
+        if not self._autosave_warned:  # once per run: a full disk stays full
+            self._autosave_warned = True
+            self.message.emit("warning", f"Autosave failed: {text}")
+
     # --- shutdown -----------------------------------------------------------------------------
 
     def shutdown(self) -> None:
@@ -354,11 +477,14 @@ class AppState(QObject):
         self._shut_down = True
         self.preferences.set("settings", self.settings.to_dict())
         self.preferences.save()
+        self._autosave_timer.stop()
         self.worker.stop()
         self.thread.quit()
         # A step is short, so this wait is brief; it keeps Qt from destroying a live thread.
         if not self.thread.wait(SHUTDOWN_WAIT_MS):
             print("Impasto: the engine thread did not stop in time")
+        # A clean exit needs no crash recovery; an offer not yet answered is kept for later.
+        self.autosaver.close(discard=self.pending_session is None)
 
     # --- from the worker ------------------------------------------------------------------------
 
@@ -400,6 +526,7 @@ class AppState(QObject):
     def _on_snapshot(self, iteration: int, image: Image.Image, thumbnail: QImage) -> None:
         self.snapshots.append(Snapshot(iteration, image, thumbnail))
         self.snapshotsChanged.emit()
+        self.autosave()
 
     @Slot(int)
     def _on_paused(self, iteration: int) -> None:
@@ -427,6 +554,8 @@ class AppState(QObject):
     def _on_run_ended(self, reason: str) -> None:
         self._on_frame()  # the last frame, if the GUI has not taken it yet
         self._set_status(IDLE)
+        self._autosave_timer.stop()
+        self.autosave()  # the final image too: a crash later must not lose it
         if reason == "done" and self.report is not None:
             self.message.emit("info", f"Finished: {self.report.iteration} steps.")
 
@@ -456,6 +585,12 @@ def _saved_settings(preferences: Preferences) -> RunSettings:
         except ValueError:
             pass
     return GUI_DEFAULTS
+
+
+def _thumbnail(image: Image.Image) -> QImage:
+    thumb = image.copy()
+    thumb.thumbnail((SNAPSHOT_THUMB * 2, SNAPSHOT_THUMB * 2))
+    return pil_to_qimage(thumb)
 
 
 def elapsed_text(seconds: float) -> str:
