@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch  # noqa: F401  (before Qt: initialisation order problems are reported otherwise)
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from gui.main_window import MainWindow
@@ -12,6 +15,13 @@ from gui.state import AppState
 from gui.worker import NetworkProvider
 
 APP_NAME = "Impasto"
+DESKTOP_FILE = "impasto"  # impasto.desktop: Wayland and taskbars find the icon through it
+# Beside gui/ in a checkout and in the installer's bundle (impasto.spec puts it there).
+ICON_PATH = Path(__file__).resolve().parents[1] / "resources" / "icon.png"
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(ICON_PATH)) if ICON_PATH.exists() else QIcon()
 
 
 def create_window(
@@ -24,7 +34,9 @@ def create_window(
 
         network_provider = default_network_provider
     state = AppState(network_provider, preferences or Preferences())
-    return MainWindow(state)
+    window = MainWindow(state)
+    window.setWindowIcon(app_icon())
+    return window
 
 
 def run_app(argv: list[str], network_provider: NetworkProvider | None = None) -> int:
@@ -38,6 +50,8 @@ def run_app(argv: list[str], network_provider: NetworkProvider | None = None) ->
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName(DESKTOP_FILE)
+    app.setWindowIcon(app_icon())
     window = create_window(network_provider)
     app.aboutToQuit.connect(window.shutdown)
     window.show()

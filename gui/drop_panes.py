@@ -226,8 +226,7 @@ class StylePane(DropPane):
 
     @Slot(list)
     def _on_files(self, paths: list) -> None:
-        for path in paths:
-            self.state.add_style(path)
+        self.state.add_styles(paths)
 
     def take_image(self, image) -> None:
         self.state.add_style_image(qimage_to_pil(image), "Pasted image")

@@ -60,18 +60,22 @@ class MessageBar(QFrame):
         self.setObjectName("MessageBar")
         self.text = QLabel(wordWrap=True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.again = QPushButton("Try again")
+        self.again.setToolTip("Go on from the last good image at the same size")
         self.smaller = QPushButton("Retry at half size")
         self.cpu = QPushButton("Retry on the CPU")
         close = QToolButton(text="✕", autoRaise=True)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
         layout.addWidget(self.text, 1)
+        layout.addWidget(self.again)
         layout.addWidget(self.smaller)
         layout.addWidget(self.cpu)
         layout.addWidget(close)
         self.timer = QTimer(self, singleShot=True, interval=8000)
         self.timer.timeout.connect(self.hide)
         close.clicked.connect(self.hide)
+        self.again.clicked.connect(self._retry_same)
         self.smaller.clicked.connect(self._retry_smaller)
         self.cpu.clicked.connect(self._retry_cpu)
         state.message.connect(self.show_message)
@@ -86,6 +90,7 @@ class MessageBar(QFrame):
         self.setProperty("level", level)
         self.style().unpolish(self)
         self.style().polish(self)
+        self.again.setVisible(level == "oom")
         self.smaller.setVisible(level == "oom")
         self.cpu.setVisible(level == "oom")
         self.show()
@@ -93,6 +98,11 @@ class MessageBar(QFrame):
             self.timer.start()
         else:
             self.timer.stop()
+
+    @Slot()
+    def _retry_same(self) -> None:
+        self.hide()
+        self.state.retry()
 
     @Slot()
     def _retry_smaller(self) -> None:

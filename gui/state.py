@@ -159,6 +159,28 @@ class AppState(QObject):
             self._remember_folder("open_folder", path)
         return image is not None
 
+    def add_styles(self, paths: list[str]) -> int:
+        """Add several paintings (a drop); the files that fail are named in one message."""
+        if self.active:
+            self.message.emit("info", "Style images can be added when the run is stopped.")
+            return 0
+        added, problems = 0, []
+        for path in paths:
+            try:
+                image = load_image(path)
+            except ImageError as error:
+                problems.append(str(error))
+                continue
+            self.add_style_image(image, Path(path).name)
+            self._remember_folder("open_folder", path)
+            added += 1
+        if len(problems) == 1:
+            self.message.emit("error", problems[0])
+        elif problems:
+            self.message.emit("error", f"{len(problems)} files could not be opened: "
+                              + "; ".join(problems))  # fmt: skip
+        return added
+
     def add_style_image(self, image: Image.Image, label: str) -> None:
         if self.active:
             self.message.emit("info", "Style images can be added when the run is stopped.")
@@ -535,7 +557,10 @@ class AppState(QObject):
 
     @Slot()
     def _on_resumed(self) -> None:
-        if self.status in (PAUSED, PAUSING):
+        # toggle_pause already shows "running" when it resumes. A resume signal that
+        # arrives after the user paused again is stale: acting on it would show "running"
+        # while the worker sleeps paused (measured: a quick Space after a resume).
+        if self.status == PAUSED and not self.worker.paused:
             self._set_status(RUNNING)
 
     @Slot(object)

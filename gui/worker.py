@@ -28,7 +28,7 @@ from PySide6.QtGui import QImage
 
 from engine.device import describe_device, is_out_of_memory, pick_device, release_memory
 from engine.images import ImageError
-from engine.run import Network, StepReport, StyleTransfer
+from engine.run import Network, RunOutOfMemory, StepReport, StyleTransfer
 from engine.settings import RunSettings
 from engine.vgg import WeightsError
 from gui.qimage import array_to_qimage, pil_to_qimage
@@ -85,6 +85,7 @@ class EngineWorker(QObject):
         self._network: Network | None = None
         self._cond = threading.Condition()
         self._paused = False
+        self._resumes = 0  # counts resume() calls: a resume is seen even if a pause follows
         self._stopping = False
         self._commands: deque[tuple[str, object]] = deque()
         self._frame_lock = threading.Lock()
@@ -96,6 +97,12 @@ class EngineWorker(QObject):
         self.steps_done = 0  # counts every step taken; read-only outside the worker
 
     # --- commands: safe to call from any thread, never block on the engine -------------
+
+    @property
+    def paused(self) -> bool:
+        """Whether a pause is asked for (not whether the loop has reached it yet)."""
+        with self._cond:
+            return self._paused
 
     def reset_commands(self) -> None:
         with self._cond:
@@ -110,6 +117,7 @@ class EngineWorker(QObject):
     def resume(self) -> None:
         with self._cond:
             self._paused = False
+            self._resumes += 1
             self._cond.notify_all()
 
     def stop(self) -> None:
@@ -177,6 +185,8 @@ class EngineWorker(QObject):
             reason = self._loop(run)
         except Exception as error:
             reason = "failed"
+            if isinstance(error, RunOutOfMemory):
+                self._show_last_good(run)
             self.failed.emit(*_classify(error))
         finally:
             if run is not None:
@@ -251,10 +261,14 @@ class EngineWorker(QObject):
         self._publish(run, None, force=True)
         self.pausedAt.emit(run.iteration)
         with self._cond:
-            # Sleep until resumed, stopped or given a command; never spin.
-            while self._paused and not self._stopping and not self._commands:
+            # Sleep until resumed, stopped or given a command; never spin. A resume and
+            # a pause in quick succession must still wake us: the loop then pauses again
+            # and says so, or the window would wait for "paused" forever.
+            seen = self._resumes
+            while (self._paused and not self._stopping and not self._commands
+                   and self._resumes == seen):  # fmt: skip
                 self._cond.wait()
-            woke_by_resume = not self._paused
+            woke_by_resume = self._resumes != seen
         if woke_by_resume:
             self.resumed.emit()
 
@@ -288,6 +302,16 @@ class EngineWorker(QObject):
             self._frame_waiting = True
         if notify:
             self.frameReady.emit()
+
+    def _show_last_good(self, run: StyleTransfer | None) -> None:
+        """After out of memory the run is back at its last good image: show exactly that
+        (the last frame sent may be a few steps older), so it can be saved or continued."""
+        if run is None:
+            return
+        try:
+            self._publish(run, None, force=True)
+        except Exception:  # reading the image can fail on a device that is still full
+            pass
 
     def _snapshot(self, run: StyleTransfer, iteration: int) -> None:
         image = run.result()
