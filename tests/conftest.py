@@ -11,7 +11,10 @@ import torch
 from engine.run import Network
 from engine.vgg import random_state_dict
 
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+# Tests use tiny images, which gain nothing from more threads; one thread also keeps a
+# GUI test's worker from fighting the Qt thread for the cores (measured on 2 busy cores:
+# a 24 px step took 0.21 s with one thread and 0.76 s with two).
+torch.set_num_threads(1)
 
 # A random network moves images toward a style's colours and fine texture, but its
 # activations are far weaker than ImageNet VGG's: it needs this much larger style weight.
