@@ -25,6 +25,14 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     return flat @ flat.transpose(1, 2) / (c * h * w)
 
 
+def normalised_blend(blend: torch.Tensor, styles: int) -> torch.Tensor:
+    """Blend weights scaled to sum to 1; one non-negative weight per style, not all zero."""
+    blend = torch.as_tensor(blend, dtype=torch.float32).flatten()
+    if len(blend) != styles or (blend < 0).any() or blend.sum() <= 0:
+        raise ValueError("blend needs one non-negative weight per style, not all zero")
+    return blend / blend.sum()
+
+
 class ContentLoss(nn.Module):
     """Feature distance to the content image at one layer."""
 
@@ -50,10 +58,7 @@ class StyleLoss(nn.Module):
         self.set_blend(blend)
 
     def set_blend(self, blend: torch.Tensor) -> None:
-        blend = torch.as_tensor(blend, dtype=self.grams.dtype).flatten()
-        if len(blend) != len(self.grams) or (blend < 0).any() or blend.sum() <= 0:
-            raise ValueError("blend needs one non-negative weight per style, not all zero")
-        self.blend.copy_(blend / blend.sum())
+        self.blend.copy_(normalised_blend(blend, len(self.grams)))
 
     @property
     def target(self) -> torch.Tensor:
@@ -105,10 +110,7 @@ class MomentLoss(nn.Module):
         self.set_blend(blend)
 
     def set_blend(self, blend: torch.Tensor) -> None:
-        blend = torch.as_tensor(blend, dtype=self.means.dtype).flatten()
-        if len(blend) != len(self.means) or (blend < 0).any() or blend.sum() <= 0:
-            raise ValueError("blend needs one non-negative weight per style, not all zero")
-        self.blend.copy_(blend / blend.sum())
+        self.blend.copy_(normalised_blend(blend, len(self.means)))
         outer = self.means[:, :, None] * self.means[:, None, :]
         mean = torch.einsum("s,sc->c", self.blend, self.means)
         second = torch.einsum("s,sij->ij", self.blend, self.covariances + outer)
