@@ -36,6 +36,7 @@ from engine.vgg import VGGFeatures
 MIN_SIDE = 16
 LIVE_FIELDS = ("content_weight", "style_weight", "tv_weight", "style_layer_weights",
                "style_blend", "learning_rate", "average", "preserve_colors")  # fmt: skip
+DISPLAY_FIELDS = ("average", "preserve_colors")  # change what is shown, not what is optimised
 __all__ = ["StyleTransfer", "StepReport", "Network", "InputTooSmall", "RunOutOfMemory",
            "keep_luminance_only"]  # fmt: skip
 
@@ -181,7 +182,14 @@ class StyleTransfer:
         settings = self.settings.replace(**changes)
         if settings.style_blend and len(settings.style_blend) != len(self._style_sources):
             raise ValueError("need one blend weight per style image")
+        objective_changed = any(
+            getattr(settings, name) != getattr(self.settings, name)
+            for name in changes
+            if name not in DISPLAY_FIELDS
+        )
         self.settings = settings
+        if not objective_changed:
+            return
         self._apply_blend()
         # L-BFGS's curvature memory describes the old objective; after a change it would
         # point the wrong way, so start its history afresh. Adam's moments stay valid.

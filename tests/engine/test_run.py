@@ -192,3 +192,13 @@ def test_out_of_memory_keeps_the_last_good_image_and_can_go_on(random_network, m
     assert torch.equal(run.image.detach(), good) and run.iteration == 2
     monkeypatch.setattr(run, "_loss", real_loss)
     assert run.step().iteration == 3
+
+
+def test_display_only_changes_keep_lbfgs_memory(random_network):
+    run = StyleTransfer(photo(), [painting()], SMALL.replace(steps=4), random_network)
+    run.step(), run.step()
+    optimizer = run.optimizer
+    run.update(average=True, preserve_colors=True)
+    assert run.optimizer is optimizer
+    run.update(style_weight=2.0)
+    assert run.optimizer is not optimizer
