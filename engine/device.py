@@ -24,9 +24,9 @@ def pick_device(choice: str = "auto") -> torch.device:
 
 def configure_threads(leave_one_for_gui: bool = True) -> int:
     """Set torch's CPU thread count and return it: every core, less one for the GUI's own
-    thread on machines with 4 or more. On 2 cores, halving the engine's threads would
-    nearly double each step, while the GUI stays smooth with both in use (bench/README.md:
-    event-loop stall p99 a few ms at 512 px), so both go to the engine there."""
+    thread on machines with 4 or more. On 2 cores the GUI stays smooth with both in use
+    (bench/README.md: event-loop stall p99 about 6 ms at 512 px), so sparing one would
+    only give up half the compute."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cores = cores or 1
     threads = cores - 1 if leave_one_for_gui and cores >= 4 else cores
