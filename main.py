@@ -10,6 +10,9 @@ CLI_COMMANDS = {"stylize", "weights", "-h", "--help"}
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    from engine.device import configure_threads
+
+    configure_threads()
     if "--selftest" in argv:
         from gui.selftest import run_selftest
 
