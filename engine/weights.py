@@ -560,7 +560,7 @@ def _fetch(
             while True:
                 _stop_if_cancelled(cancel, url)
                 try:
-                    chunk = response.read(CHUNK_SIZE)
+                    chunk = response.read1(CHUNK_SIZE)  # whatever has arrived: cancel stays prompt
                 except (OSError, http.client.HTTPException) as error:
                     raise _TransientError(_reason(error)) from error
                 if not chunk:

@@ -331,3 +331,49 @@ def test_closing_mid_save_is_quick_and_clean(qtbot, random_network, tiny, monkey
 
 def test_the_window_has_the_app_icon(window):
     assert not window.windowIcon().isNull()
+
+
+def test_closing_mid_download_is_quick_and_leaves_no_model(qtbot, random_network, monkeypatch):
+    """A real, slow download from a server on 127.0.0.1: closing the window cancels it."""
+    import dataclasses
+    import http.server
+
+    from engine import weights
+
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # 80 MB announced, sent 16 KB at a time: it never finishes here
+            self.send_response(200)
+            self.send_header("Content-Length", str(80 << 20))
+            self.end_headers()
+            try:
+                for _ in range(5000):
+                    self.wfile.write(b"\0" * (16 << 10))
+                    time.sleep(0.02)
+            except OSError:
+                pass  # the client hung up: that is the point
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        catalogue = weights._catalogue()
+        url = f"http://127.0.0.1:{server.server_port}/vgg19-dcbb9e9d.pth"
+        models = tuple(dataclasses.replace(m, url=url) if m.name == "vgg19" else m
+                       for m in catalogue.models)  # fmt: skip
+        monkeypatch.setattr(weights, "_catalogue",
+                            lambda: dataclasses.replace(catalogue, models=models))  # fmt: skip
+        window = create_window(lambda: random_network)
+        qtbot.addWidget(window)
+        window.show()
+        window.state.download_weights("vgg19")
+        part = weights.install_folder() / "vgg19-dcbb9e9d.pth.part"
+        qtbot.waitUntil(lambda: part.exists() and part.stat().st_size > 64 << 10,
+                        timeout=WAIT_MS)  # fmt: skip
+        assert _timed_close(window) < CLOSE_LIMIT_S
+        assert weights.find_installed("vgg19") is None
+    finally:
+        server.shutdown()
+        server.server_close()
