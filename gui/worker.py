@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
 from engine.device import describe_device, is_out_of_memory, pick_device, release_memory
-from engine.images import ImageError
+from engine.images import ImageError, resize_longest
 from engine.run import Network, RunOutOfMemory, StepReport, StyleTransfer
 from engine.settings import RunSettings
 from engine.vgg import WeightsError
@@ -177,6 +177,7 @@ class EngineWorker(QObject):
             if settings.model != network.arch:
                 settings = settings.replace(model=network.arch)
             device = pick_device(settings.device)
+            self._publish_start(request)
             run = StyleTransfer(request.content, request.styles, settings, network,
                                 device=device, init_image=request.init_image)  # fmt: skip
             self.run_settings = run.settings
@@ -293,7 +294,21 @@ class EngineWorker(QObject):
             return
         self._last_frame = now
         array = run.preview(PREVIEW_MAX_SIDE)
-        frame = Frame(report, array, array_to_qimage(array))
+        self._offer(Frame(report, array, array_to_qimage(array)))
+
+    def _publish_start(self, request: RunRequest) -> None:
+        """Show the picture the run starts from at once: building the run (the content and
+        style targets) takes seconds on a CPU, and the canvas should not wait for it."""
+        settings = request.settings
+        if settings.init == "noise":
+            return
+        source = request.init_image or request.content
+        array = np.asarray(resize_longest(source, settings.sizes[0]).convert("RGB")).copy()
+        self._offer(Frame(None, array, array_to_qimage(array)))
+
+    def _offer(self, frame: Frame) -> None:
+        """Put `frame` in the one-frame mailbox (newest wins); signal if the GUI is idle."""
+        report = frame.report
         with self._frame_lock:
             if report is None and self._frame is not None:
                 frame.report = self._frame.report  # keep the newest report with the frame

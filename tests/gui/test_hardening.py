@@ -377,3 +377,27 @@ def test_closing_mid_download_is_quick_and_leaves_no_model(qtbot, random_network
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_start_shows_the_starting_picture_before_the_run_is_built(window, qtbot, tiny,
+                                                                  monkeypatch):  # fmt: skip
+    """The canvas shows the photo at once, even while targets take seconds to compute."""
+    import gui.worker as worker_module
+
+    built = threading.Event()
+    real = worker_module.StyleTransfer
+
+    def slow_build(*args, **kwargs):
+        built.wait(10)  # the targets "take" until the test lets them finish
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(worker_module, "StyleTransfer", slow_build)
+    load_inputs(window, tiny)
+    state = window.state
+    state.set_settings(size=32, steps=3, snapshot_every=0, scales=())
+    assert state.start()
+    qtbot.waitUntil(lambda: state.frame is not None, timeout=WAIT_MS)
+    assert state.report is None and state.frame.shape == (26, 32, 3)  # 40×32 photo at 32 px
+    built.set()
+    qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
+    assert state.report is not None and state.report.iteration == 3
