@@ -55,4 +55,18 @@ def run_app(argv: list[str], network_provider: NetworkProvider | None = None) ->
     window = create_window(network_provider)
     app.aboutToQuit.connect(window.shutdown)
     window.show()
+    if network_provider is None:
+        offer_weights_if_missing(window)
     return app.exec()
+
+
+def offer_weights_if_missing(window: MainWindow) -> bool:
+    """First run: open the (non-modal) weights dialog at once rather than at the first
+    Start, so the artist can download while choosing pictures. Reads only a manifest."""
+    from engine import weights
+
+    name = weights.default_model_name()
+    if weights.find_installed(name) is not None:
+        return False
+    window.show_weights_dialog(weights.how_to_install(name))
+    return True

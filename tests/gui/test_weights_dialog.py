@@ -53,3 +53,28 @@ def test_download_shows_progress_and_can_be_cancelled(qtbot, monkeypatch):
     assert dialog.status.text() == "Download cancelled."
     assert dialog.download_button.isEnabled()
     window.close()
+
+
+def test_first_run_offers_the_weights_at_once_and_not_when_installed(qtbot, random_network):
+    from engine import weights
+    from gui.app import create_window, offer_weights_if_missing
+
+    window = create_window(lambda: random_network)
+    qtbot.addWidget(window)
+    window.show()
+    assert offer_weights_if_missing(window)
+    assert window.weights_dialog is not None and window.weights_dialog.isVisible()
+    assert not window.weights_dialog.isModal()  # the rest of the window stays usable
+    window.weights_dialog.close()
+    window.close()
+
+    import torch
+
+    file = weights.install_folder().parent / "vgg19.pth"
+    file.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(random_network.state_dict, file)
+    weights.import_file(file, "vgg19")
+    again = create_window(lambda: random_network)
+    qtbot.addWidget(again)
+    assert not offer_weights_if_missing(again) and again.weights_dialog is None
+    again.close()
