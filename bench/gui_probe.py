@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from engine.run import Network  # noqa: E402
 from engine.vgg import read_state_dict  # noqa: E402
-from gui.app import create_window  # noqa: E402
+from gui.app import create_window, warm_up_torch  # noqa: E402
 from gui.preferences import Preferences  # noqa: E402
 
 TICK_MS = 5
@@ -40,6 +40,7 @@ def main() -> None:
     p.add_argument("--style-weight", type=float, default=100.0)
     args = p.parse_args()
 
+    warm_up_torch()  # as run_app does before the window shows
     app = QApplication.instance() or QApplication([])
     network = Network(read_state_dict(args.weights, "vgg19"), "vgg19", preprocessing="caffe")
     window = create_window(lambda: network, Preferences(Path(tempfile.mkdtemp())))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch  # noqa: F401  (before Qt: initialisation order problems are reported otherwise)
+import torch  # before Qt: initialisation order problems are reported otherwise
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
@@ -39,7 +39,15 @@ def create_window(
     return window
 
 
+def warm_up_torch() -> None:
+    """Creating torch's first optimizer imports torch._dynamo: about 2 s of Python holding
+    the GIL. Done here, before the window shows, rather than freezing the window for up to
+    0.3 s at a time during the first Start (measured with bench/gui_probe.py)."""
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+
+
 def run_app(argv: list[str], network_provider: NetworkProvider | None = None) -> int:
+    warm_up_torch()
     app = QApplication.instance()
     if app is None:
         # Exact fractional scaling (125 %, 150 %): the canvas maps pixels 1:1 at 100 %.
