@@ -142,8 +142,18 @@ class VGGFeatures(nn.Module):
             raise ValueError(f"unknown layer(s) {', '.join(unknown)} for {arch}")
         depth = max(names.index(name) for name in self.layers) + 1
 
-        features = _torchvision_features(arch)
-        features.load_state_dict({k.removeprefix("features."): v for k, v in state_dict.items()})
+        # Built on the meta device (no memory, no random init), then given the caller's
+        # tensors themselves (assign=True): the weights are not copied, and layers below the
+        # deepest one used are never made. Saves ~80 MB and the init time per run.
+        with torch.device("meta"):
+            features = _torchvision_features(arch)[:depth]
+        wanted = {f"{i}.{kind}" for i, m in enumerate(features) if isinstance(m, nn.Conv2d)
+                  for kind in ("weight", "bias")}  # fmt: skip
+        features.load_state_dict(
+            {k.removeprefix("features."): v for k, v in state_dict.items()
+             if k.removeprefix("features.") in wanted},
+            assign=True,
+        )  # fmt: skip
         modules = []
         for name, module in zip(names[:depth], features[:depth], strict=True):
             if isinstance(module, nn.ReLU):
