@@ -119,12 +119,22 @@ QUALITY_TIPS = {
 }
 
 
-def _collapsible(text: str) -> QToolButton:
-    button = QToolButton(text=text, checkable=True)
-    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-    button.setArrowType(Qt.ArrowType.RightArrow)
-    button.setAutoRaise(True)
-    return button
+class _SectionButton(QToolButton):
+    """The header of a section collapsed by default: checking it shows `box`."""
+
+    def __init__(self, text: str, box: QWidget):
+        super().__init__(text=text, checkable=True)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.setArrowType(Qt.ArrowType.RightArrow)
+        self.setAutoRaise(True)
+        self.box = box
+        box.setVisible(False)
+        self.toggled.connect(self._show)
+
+    @Slot(bool)
+    def _show(self, shown: bool) -> None:
+        self.box.setVisible(shown)
+        self.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
 
 
 def _combo(choices: tuple[tuple[str, str], ...], tip: str) -> QComboBox:
@@ -155,13 +165,11 @@ class ControlsPanel(QWidget):
         self.style_weight.valueChanged.connect(self._on_style_weight)
         self.tv_weight.valueChanged.connect(self._on_tv_weight)
 
-        self.layers_button = _collapsible("Style layer weights")
-        self.layers_button.toggled.connect(self._on_layers_toggled)
         self.layers_box = QWidget()
+        self.layers_button = _SectionButton("Style layer weights", self.layers_box)
         self.layers_form = QFormLayout(self.layers_box)
         self.layers_form.setContentsMargins(16, 0, 0, 0)
         self.layer_spins: list[QDoubleSpinBox] = []
-        self.layers_box.setVisible(False)
 
         self.optimizer = QComboBox()
         for name in OPTIMIZERS:
@@ -185,10 +193,8 @@ class ControlsPanel(QWidget):
         self.detected.setWordWrap(True)
 
         # Quality options (issue 8), collapsed: the presets set them for most people.
-        self.quality_button = _collapsible("Quality")
-        self.quality_button.toggled.connect(self._on_quality_toggled)
         self.quality_box = QWidget()
-        self.quality_box.setVisible(False)
+        self.quality_button = _SectionButton("Quality", self.quality_box)
         self.average = QCheckBox("Averaged image")
         self.average.setToolTip(QUALITY_TIPS["average"])
         self.statistic = _combo(STATISTICS, QUALITY_TIPS["statistic"])
@@ -315,12 +321,6 @@ class ControlsPanel(QWidget):
             spin.setValue(weight)
             spin.blockSignals(False)
 
-    @Slot(bool)
-    def _on_layers_toggled(self, shown: bool) -> None:
-        self.layers_box.setVisible(shown)
-        arrow = Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
-        self.layers_button.setArrowType(arrow)
-
     @Slot(float)
     def _on_content_weight(self, value: float) -> None:
         self.state.set_settings(content_weight=value)
@@ -341,12 +341,6 @@ class ControlsPanel(QWidget):
     @Slot(int)
     def _on_preset(self, index: int) -> None:
         self.state.apply_preset(self.preset.itemData(index))
-
-    @Slot(bool)
-    def _on_quality_toggled(self, shown: bool) -> None:
-        self.quality_box.setVisible(shown)
-        arrow = Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
-        self.quality_button.setArrowType(arrow)
 
     @Slot(bool)
     def _on_preserve(self, checked: bool) -> None:
