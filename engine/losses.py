@@ -59,10 +59,7 @@ class StyleLoss(nn.Module):
 
     def set_blend(self, blend: torch.Tensor) -> None:
         self.blend.copy_(normalised_blend(blend, len(self.grams)))
-
-    @property
-    def target(self) -> torch.Tensor:
-        return torch.einsum("s,sij->ij", self.blend, self.grams)
+        self.target = torch.einsum("s,sij->ij", self.blend, self.grams)  # mixed once, not per step
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return F.mse_loss(gram_matrix(features)[0], self.target)

@@ -372,8 +372,8 @@ class StyleTransfer:
             "tv": settings.tv_weight * total_variation(self.image),
         }
         total = terms["content"] + terms["style"] + terms["tv"]
-        self._last_terms = {name: value.item() for name, value in terms.items()}
-        self._last_terms["total"] = total.item()
+        values = torch.stack([*terms.values(), total]).detach().tolist()  # one device sync
+        self._last_terms = dict(zip([*terms, "total"], values, strict=True))
         return total
 
     def _update_average(self) -> None:
