@@ -153,7 +153,6 @@ def stylize(args: argparse.Namespace) -> int:
 
 
 def _settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, set[str]]:
-    defaults = RunSettings()
     style_layers = _names(args.style_layers)
     layer_weights = dict.fromkeys(style_layers, 1.0)
     if args.style_layer_weights:
@@ -167,8 +166,9 @@ def _settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, set[str]
     if blend and len(blend) != len(args.styles):
         raise UsageError(f"--style-blend has {len(blend)} weights for {len(args.styles)} styles")
     scales = tuple(int(_number(v, "--scales")) for v in _names(args.scales or ""))
-    given = {"content_weight": args.content_weight, "style_weight": args.style_weight,
-             "tv_weight": args.tv_weight}  # fmt: skip
+    loss_weights = {"content_weight": args.content_weight, "style_weight": args.style_weight,
+                    "tv_weight": args.tv_weight}  # fmt: skip
+    given = {name: value for name, value in loss_weights.items() if value is not None}
     try:
         settings = RunSettings(
             model=MODEL_ARCH.get(args.model, args.model),
@@ -176,9 +176,7 @@ def _settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, set[str]
             content_layers=_names(args.content_layers),
             style_layers=style_layers,
             style_layer_weights=tuple(layer_weights.values()),
-            content_weight=_given(args.content_weight, defaults.content_weight),
-            style_weight=_given(args.style_weight, defaults.style_weight),
-            tv_weight=_given(args.tv_weight, defaults.tv_weight),
+            **given,  # the rest keep the defaults (or the model's recommended weights)
             style_blend=blend,
             style_scale=args.style_scale,
             size=scales[-1] if scales else args.size,
@@ -193,7 +191,7 @@ def _settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, set[str]
         )
     except ValueError as error:
         raise UsageError(str(error)) from error
-    return settings, {name for name, value in given.items() if value is None}
+    return settings, set(loss_weights) - set(given)
 
 
 def _load_network(args: argparse.Namespace, settings: RunSettings) -> tuple[Network, dict]:
@@ -237,10 +235,6 @@ def _number(text: str, flag: str) -> float:
         return float(text)
     except ValueError:
         raise UsageError(f"{flag}: {text!r} is not a number") from None
-
-
-def _given(value: float | None, default: float) -> float:
-    return default if value is None else value
 
 
 def _write_json(path: Path, data: dict) -> None:
