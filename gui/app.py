@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from gui.collector import collect_on_gui_thread
 from gui.main_window import MainWindow
 from gui.preferences import Preferences
 from gui.state import AppState
@@ -33,6 +34,7 @@ def create_window(
         from gui.weights_dialog import default_network_provider
 
         network_provider = default_network_provider
+    collect_on_gui_thread()  # before the engine thread starts
     state = AppState(network_provider, preferences or Preferences())
     window = MainWindow(state)
     window.setWindowIcon(app_icon())

@@ -9,6 +9,7 @@ import os
 import struct
 import threading
 import time
+import weakref
 import zlib
 from io import BytesIO
 
@@ -401,3 +402,30 @@ def test_start_shows_the_starting_picture_before_the_run_is_built(window, qtbot,
     built.set()
     qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
     assert state.report is not None and state.report.iteration == 3
+
+
+# --- (g) garbage with Qt objects in it is freed on the GUI thread --------------------------
+
+
+def test_a_closed_window_in_a_reference_cycle_is_freed_on_the_gui_thread(
+    window, qtbot, tiny, random_network
+):
+    """Python's collector runs in whichever thread allocates when a threshold is crossed.
+    A closed window kept in a cycle and freed on the engine thread crashed CI with a
+    segfault; it must be freed on the GUI thread, while runs go on."""
+    load_inputs(window, tiny)
+    window.state.set_settings(size=32, steps=30, snapshot_every=0, optimizer="adam")
+    freed_on: list[str] = []
+    old = create_window(lambda: random_network)
+    old.shutdown()  # what closing it does
+    old.cycle = old  # only the cycle collector can free it now
+    threading_name = threading.current_thread().name
+    ref = weakref.finalize(old, lambda: freed_on.append(threading.current_thread().name))
+    del old
+
+    assert not gc.isenabled()  # the window turned automatic collection off
+    for _ in range(3):  # runs allocate thousands of tracked objects on the engine thread
+        assert window.state.start()
+        qtbot.waitUntil(lambda: window.state.status == "idle", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not ref.alive, timeout=WAIT_MS)  # the GUI-thread timer's work
+    assert freed_on == [threading_name]
