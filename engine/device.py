@@ -43,6 +43,15 @@ def describe_device(device: torch.device) -> str:
     return f"CPU ({torch.get_num_threads()} threads)"
 
 
+def has_bfloat16(device: torch.device) -> bool:
+    """Whether autocast to bfloat16 works on `device`: CUDA from Ampere on, and every CPU
+    (fast only with AVX-512-BF16 or AMX; slower than fp32 elsewhere, see bench/README.md).
+    MPS is left out: its bfloat16 needs macOS 14 and is not tested here."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu"
+
+
 def is_out_of_memory(error: BaseException) -> bool:
     """True for the out-of-memory errors of every backend."""
     if isinstance(error, torch.OutOfMemoryError | MemoryError):

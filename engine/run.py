@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from engine.color import keep_luminance_only, match_color_statistics
-from engine.device import is_out_of_memory, pick_device, release_memory
+from engine.device import has_bfloat16, is_out_of_memory, pick_device, release_memory
 from engine.images import resize_longest, to_image, to_tensor
 from engine.losses import (
     ContentLoss,
@@ -93,6 +93,9 @@ class StyleTransfer:
         self.device = (
             device if isinstance(device, torch.device) else pick_device(device or settings.device)
         )
+        # What actually runs: "mixed" falls back to fp32 where bfloat16 is missing.
+        mixed = settings.precision == "mixed" and has_bfloat16(self.device)
+        self.precision = "mixed" if mixed else "fp32"
         self._content_source = content
         self._style_sources = list(styles)
         self._init_source = init_image
@@ -240,7 +243,7 @@ class StyleTransfer:
         content = self._tensor(resize_longest(self._content_source, size))
         height, width = content.shape[-2:]
         with torch.no_grad():
-            features = self.net(content)
+            features = self._features(content)
             self._content_losses = {
                 layer: ContentLoss(features[layer]) for layer in self.settings.content_layers
             }
@@ -251,7 +254,7 @@ class StyleTransfer:
             else:  # coarse-to-fine: start from the previous result, upsampled
                 start = F.interpolate(self.image.detach(), size=(height, width),
                                       mode="bicubic", align_corners=False).clamp(0, 1)  # fmt: skip
-            start_features = self.net(start)
+            start_features = self._features(start)
             for layer, loss in self._style_losses.items():
                 loss.calibrate(start_features[layer])
         previous_optimizer = getattr(self, "optimizer", None) if index > 0 else None
@@ -276,7 +279,7 @@ class StyleTransfer:
             style = self._tensor(resize_longest(style, style_size))
             if settings.color_match:
                 style = match_color_statistics(style, content)
-            features = self.net(style)
+            features = self._features(style)
             for layer in settings.style_layers:
                 grams[layer].append(gram_matrix(features[layer])[0])
                 if with_moments:
@@ -291,6 +294,15 @@ class StyleTransfer:
             gram_loss = StyleLoss(torch.stack(grams[layer]), blend)
             losses[layer] = LayerStyleLoss(gram_loss, moment_loss, settings.style_statistic)
         return losses
+
+    def _features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The network's features as fp32. With mixed precision the convolutions run in
+        bfloat16 (most of the work); Gram matrices sum H·W products and losses sum
+        millions of terms, which bfloat16's 8-bit mantissa would round badly, so every
+        feature is cast back before they are formed."""
+        with torch.autocast(self.device.type, torch.bfloat16, enabled=self.precision == "mixed"):
+            features = self.net(image)
+        return {layer: feature.float() for layer, feature in features.items()}
 
     def _carry_adam_moments(self, previous: torch.optim.Adam) -> None:
         """Resize Adam's moment estimates to the new scale, so it does not restart cold."""
@@ -359,7 +371,7 @@ class StyleTransfer:
 
     def _loss(self) -> torch.Tensor:
         settings = self.settings
-        features = self.net(self.image)
+        features = self._features(self.image)
         content = sum(loss(features[layer]) for layer, loss in self._content_losses.items())
         layer_weights = dict(zip(settings.style_layers, settings.style_layer_weights, strict=True))
         style = sum(

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from engine.vgg import ARCHITECTURES, PADDINGS, POOLINGS, layer_names
 
 OPTIMIZERS = ("lbfgs", "adam")
+PRECISIONS = ("fp32", "mixed")
 DEFAULT_LEARNING_RATES = {"lbfgs": 1.0, "adam": 0.02}
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 STYLE_STATISTICS = ("gram", "moments", "gram+moments")
@@ -60,6 +61,9 @@ class RunSettings:
     average_decay: float = 0.99
     color_match: bool = False  # give the style images the photo's colour statistics first
     carry_moments: bool = False  # Adam: carry its moment estimates to the next scale
+    # "mixed": the network runs in bfloat16 (autocast) where the device has it; Gram
+    # matrices, losses and pixels stay fp32. Tensor cores make it faster on GPUs.
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -93,6 +97,8 @@ class RunSettings:
             problems.append(f"style statistic must be one of {', '.join(STYLE_STATISTICS)}")
         if not 0 <= self.average_decay < 1:
             problems.append("average decay must be in [0, 1)")
+        if self.precision not in PRECISIONS:
+            problems.append(f"precision must be one of {', '.join(PRECISIONS)}")
         if self.optimizer not in OPTIMIZERS:
             problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
         if not 16 <= self.size <= 8192 or any(not 16 <= s <= 8192 for s in self.scales):

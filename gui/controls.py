@@ -106,6 +106,11 @@ PRESET_TIPS = {
 }
 STATISTICS = (("Gram", "gram"), ("Moments", "moments"), ("Gram + moments", "gram+moments"))
 PADDINGS = (("Zeros", "zeros"), ("Replicate", "replicate"), ("Reflect", "reflect"))
+PRECISIONS = (("Full (fp32)", "fp32"), ("Mixed (bf16)", "mixed"))
+PRECISION_TIP = (
+    "Mixed runs the network in bfloat16: faster on recent NVIDIA GPUs (RTX 30 "
+    "and newer), much slower on most CPUs. Falls back to full where missing."
+)
 POOLINGS = (("Max", "max"), ("Average", "avg"), ("Scaled average", "avg_scaled"))
 # One line each: why the option helps.
 QUALITY_TIPS = {
@@ -188,6 +193,7 @@ class ControlsPanel(QWidget):
         self.device = QComboBox()
         for name in DEVICE_CHOICES:
             self.device.addItem({"auto": "Automatic"}.get(name, name.upper()), name)
+        self.precision = _combo(PRECISIONS, PRECISION_TIP)
         self.detected = QLabel("Detected: …")
         self.detected.setObjectName("Caption")
         self.detected.setWordWrap(True)
@@ -222,7 +228,7 @@ class ControlsPanel(QWidget):
         self.coarse.toggled.connect(self._on_changed)
         self.snapshot_every.editingFinished.connect(self._on_changed)
         self.device.currentIndexChanged.connect(self._on_changed)
-        for combo in (self.statistic, self.padding, self.pooling):
+        for combo in (self.precision, self.statistic, self.padding, self.pooling):
             combo.currentIndexChanged.connect(self._on_changed)
         self.color_match.toggled.connect(self._on_changed)
         self.carry.toggled.connect(self._on_changed)
@@ -248,6 +254,7 @@ class ControlsPanel(QWidget):
         form.addRow("", self.coarse)
         form.addRow("Snapshot every", self.snapshot_every)
         form.addRow("Device", self.device)
+        form.addRow("Precision", self.precision)
         form.addRow("", self.detected)
         form.addRow(self.quality_button)
         form.addRow(self.quality_box)
@@ -259,8 +266,8 @@ class ControlsPanel(QWidget):
         # These shape the run (targets, network, sizes): locked while it goes.
         self.static_controls = [self.preset, self.optimizer, self.size, self.steps, self.init,
                                 self.seed, self.style_scale, self.coarse, self.snapshot_every,
-                                self.device, self.statistic, self.padding, self.pooling,
-                                self.color_match, self.carry]  # fmt: skip
+                                self.device, self.precision, self.statistic, self.padding,
+                                self.pooling, self.color_match, self.carry]  # fmt: skip
         self.live_toggles = [self.preserve, self.average]
         self._tips = {widget: widget.toolTip() for widget in self.static_controls}
         state.settingsChanged.connect(self.refresh)
@@ -293,6 +300,7 @@ class ControlsPanel(QWidget):
         self.coarse.setChecked(bool(settings.scales))
         self.snapshot_every.setValue(settings.snapshot_every)
         self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
+        self.precision.setCurrentIndex(max(0, self.precision.findData(settings.precision)))
         self.average.setChecked(settings.average)
         self.statistic.setCurrentIndex(max(0, self.statistic.findData(settings.style_statistic)))
         self.padding.setCurrentIndex(max(0, self.padding.findData(settings.padding)))
@@ -363,6 +371,7 @@ class ControlsPanel(QWidget):
             scales=self._scales(size, self.coarse.isChecked()),
             snapshot_every=self.snapshot_every.value(),
             device=self.device.currentData(),
+            precision=self.precision.currentData(),
             style_statistic=self.statistic.currentData(),
             padding=self.padding.currentData(),
             pooling=self.pooling.currentData(),

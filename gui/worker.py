@@ -182,6 +182,9 @@ class EngineWorker(QObject):
                                 device=device, init_image=request.init_image)  # fmt: skip
             self.run_settings = run.settings
             self.runStarted.emit(run.settings)
+            if run.precision != settings.precision:
+                self.notice.emit("Mixed precision is not available on this device: "
+                                 "running in full precision.")  # fmt: skip
             self._publish(run, None, force=True)
             reason = self._loop(run)
         except Exception as error:

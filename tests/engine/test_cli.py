@@ -57,11 +57,12 @@ def test_all_documented_flags_are_accepted(tmp_path, inputs, random_weights_file
                    "--style-layer-weights", "relu1_1=1,relu2_1=0.75", "--style-blend", "3,7",
                    "--style-scale", 0.5, "--init", "noise", "--seed", 1, "--device", "cpu",
                    "--preserve-colors", "--scales", "32,64", "--model", "vgg19",
-                   "--quiet")  # fmt: skip
+                   "--precision", "mixed", "--quiet")  # fmt: skip
     assert main(argv) == 0
     saved = read_settings(out)
     assert saved["scales"] == [32, 64] and saved["style_blend"] == [3.0, 7.0]
     assert saved["style_layer_weights"][:2] == [1.0, 0.75]
+    assert saved["precision"] == "mixed"
     assert Image.open(out).size == (64, 48)
 
 

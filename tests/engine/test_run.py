@@ -205,3 +205,34 @@ def test_display_only_changes_keep_lbfgs_memory(random_network):
     assert run.optimizer is optimizer
     run.update(style_weight=2.0)
     assert run.optimizer is not optimizer
+
+
+def loss_in_fp32(image, settings: RunSettings, network) -> float:
+    """The fp32 objective at `image`: the loss the first step of a run from it reports."""
+    settings = settings.replace(init="given", steps=1, optimizer="adam", precision="fp32")
+    return (
+        StyleTransfer(photo(), [painting()], settings, network, init_image=image)
+        .step()
+        .losses["total"]
+    )
+
+
+def test_mixed_precision_runs_the_network_in_bfloat16_and_optimises_as_well(random_network):
+    settings = SMALL.replace(size=32, steps=12, optimizer="adam")
+    results, conv_dtypes = {}, {}
+    for precision in ("fp32", "mixed"):
+        run = StyleTransfer(photo(), [painting()], settings.replace(precision=precision),
+                            random_network)  # fmt: skip
+        assert run.precision == precision  # the CPU has bfloat16 autocast
+        conv = next(m for m in run.net.modules() if isinstance(m, torch.nn.Conv2d))
+        seen = []
+        conv.register_forward_hook(lambda module, args, out, seen=seen: seen.append(out.dtype))
+        run_all(run)
+        results[precision], conv_dtypes[precision] = run.result(), set(seen)
+        # Targets and losses stay fp32 whatever the network runs in.
+        assert {loss.gram.grams.dtype for loss in run._style_losses.values()} == {torch.float32}
+    assert conv_dtypes == {"fp32": {torch.float32}, "mixed": {torch.bfloat16}}
+    start = loss_in_fp32(photo(), settings, random_network)
+    fp32, mixed = (loss_in_fp32(results[p], settings, random_network) for p in ("fp32", "mixed"))
+    assert mixed < 0.7 * start
+    assert mixed < 1.15 * fp32, (start, fp32, mixed)

@@ -92,6 +92,8 @@ def test_controls_write_to_the_state(window):
     assert not controls.layers_box.isVisibleTo(window)  # per-layer weights start collapsed
     controls.layers_button.setChecked(True)
     assert controls.layers_box.isVisibleTo(window)
+    controls.precision.setCurrentIndex(controls.precision.findData("mixed"))
+    assert state.settings.precision == "mixed"
 
 
 def test_missing_weights_opens_the_dialog_and_window_stays_usable(qtbot, images):
