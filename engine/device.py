@@ -44,12 +44,18 @@ def describe_device(device: torch.device) -> str:
 
 
 def has_bfloat16(device: torch.device) -> bool:
-    """Whether autocast to bfloat16 works on `device`: CUDA from Ampere on, and every CPU
-    (fast only with AVX-512-BF16 or AMX; slower than fp32 elsewhere, see bench/README.md).
-    MPS is left out: its bfloat16 needs macOS 14 and is not tested here."""
+    """Whether mixed precision pays on `device`: CUDA with bfloat16 (Ampere and newer), or
+    a CPU with bfloat16 units (AVX-512-BF16, AMX). Other CPUs emulate it about 100 times
+    slower than fp32 (bench/README.md), so "mixed" falls back to fp32 there. MPS is left
+    out: its bfloat16 needs macOS 14 and is untested."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    return device.type == "cpu"
+    if device.type == "cpu":
+        try:  # the check torch's own compiler uses; private, so guarded
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):
+            return False
+    return False
 
 
 def is_out_of_memory(error: BaseException) -> bool:

@@ -108,8 +108,8 @@ STATISTICS = (("Gram", "gram"), ("Moments", "moments"), ("Gram + moments", "gram
 PADDINGS = (("Zeros", "zeros"), ("Replicate", "replicate"), ("Reflect", "reflect"))
 PRECISIONS = (("Full (fp32)", "fp32"), ("Mixed (bf16)", "mixed"))
 PRECISION_TIP = (
-    "Mixed runs the network in bfloat16: faster on recent NVIDIA GPUs (RTX 30 "
-    "and newer), much slower on most CPUs. Falls back to full where missing."
+    "Mixed runs the network in bfloat16: faster on recent NVIDIA GPUs (RTX 30 and newer) "
+    "and CPUs with bfloat16 units. Elsewhere Impasto runs in full precision and says so."
 )
 POOLINGS = (("Max", "max"), ("Average", "avg"), ("Scaled average", "avg_scaled"))
 # One line each: why the option helps.

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+import engine.run as run_module
 from engine.images import to_tensor
 from engine.run import InputTooSmall, StyleTransfer, keep_luminance_only
 from engine.settings import RunSettings
@@ -217,13 +218,17 @@ def loss_in_fp32(image, settings: RunSettings, network) -> float:
     )
 
 
-def test_mixed_precision_runs_the_network_in_bfloat16_and_optimises_as_well(random_network):
+def test_mixed_precision_runs_the_network_in_bfloat16_and_optimises_as_well(
+    random_network, monkeypatch
+):
+    # This CPU has no bfloat16 units, so the engine would fall back; force the mixed path.
+    monkeypatch.setattr(run_module, "has_bfloat16", lambda device: True)
     settings = SMALL.replace(size=32, steps=12, optimizer="adam")
     results, conv_dtypes = {}, {}
     for precision in ("fp32", "mixed"):
         run = StyleTransfer(photo(), [painting()], settings.replace(precision=precision),
                             random_network)  # fmt: skip
-        assert run.precision == precision  # the CPU has bfloat16 autocast
+        assert run.precision == precision
         conv = next(m for m in run.net.modules() if isinstance(m, torch.nn.Conv2d))
         seen = []
         conv.register_forward_hook(lambda module, args, out, seen=seen: seen.append(out.dtype))
@@ -236,3 +241,14 @@ def test_mixed_precision_runs_the_network_in_bfloat16_and_optimises_as_well(rand
     fp32, mixed = (loss_in_fp32(results[p], settings, random_network) for p in ("fp32", "mixed"))
     assert mixed < 0.7 * start
     assert mixed < 1.15 * fp32, (start, fp32, mixed)
+
+
+def test_mixed_precision_falls_back_to_fp32_where_bfloat16_is_slow(random_network, monkeypatch):
+    monkeypatch.setattr(run_module, "has_bfloat16", lambda device: False)
+    settings = SMALL.replace(size=32, steps=1, precision="mixed")
+    run = StyleTransfer(photo(), [painting()], settings, random_network)
+    conv = next(m for m in run.net.modules() if isinstance(m, torch.nn.Conv2d))
+    seen = []
+    conv.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
+    run.step()
+    assert run.precision == "fp32" and set(seen) == {torch.float32}
