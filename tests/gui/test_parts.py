@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 from PySide6.QtCore import Qt
 
+import engine.run as run_module
 from engine.settings import RunSettings
 from engine.vgg import WeightsError
 from gui import worker as worker_module
@@ -168,3 +169,16 @@ def test_paste_an_image_from_the_clipboard(window):
     assert content.image.size == (80, 60) and content.image.getpixel((5, 5)) == (0, 128, 128)
     window.style_pane.paste()
     assert [s.label for s in window.state.styles] == ["Pasted image"]
+
+
+def test_mixed_precision_without_bfloat16_runs_and_says_so(window, qtbot, images, monkeypatch):
+    monkeypatch.setattr(run_module, "has_bfloat16", lambda device: False)
+    assert drop_files(window.content_pane, [images["photo"]])
+    assert drop_files(window.style_pane, [images["painting"]])
+    window.controls.precision.setCurrentIndex(window.controls.precision.findData("mixed"))
+    window.state.set_settings(steps=3)
+    window.state.start()
+    qtbot.waitUntil(lambda: window.messages.isVisible(), timeout=WAIT_MS)
+    assert "running in full precision" in window.messages.text.text()
+    qtbot.waitUntil(lambda: window.state.status == "idle", timeout=WAIT_MS)
+    assert window.state.worker.steps_done >= 3  # the run went on, in fp32
