@@ -63,6 +63,8 @@ def main() -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--sizes", default="256")
     p.add_argument("--steps", type=int, default=8, help="timed steps per size and precision")
+    p.add_argument("--precisions", default=",".join(PRECISIONS))
+    p.add_argument("--no-quality", action="store_true", help="skip the quality comparison")
     p.add_argument("--optimizer", default="lbfgs")
     p.add_argument("--quality-steps", type=int, default=60)
     p.add_argument("--quality-size", type=int, help="default: the first of --sizes")
@@ -93,19 +95,25 @@ def main() -> None:
 
     results = {"device": describe(device), "torch": torch.__version__,
                "threads": torch.get_num_threads(), "cudnn_benchmark": args.cudnn_benchmark,
-               "tf32": args.tf32, "optimizer": args.optimizer, "speed": []}  # fmt: skip
+               "tf32": args.tf32, "optimizer": args.optimizer,
+               "gemm_tflops": gemm_tflops(device), "speed": []}  # fmt: skip
+    print(json.dumps({"gemm_tflops": results["gemm_tflops"]}), flush=True)
     for size in (int(s) for s in args.sizes.split(",")):
-        for precision in PRECISIONS:
+        for precision in args.precisions.split(","):
             settings = base.replace(size=size, steps=args.steps + 2, precision=precision)
             row = time_steps(inputs, settings, network, device)
             tflops = step_tflop(*row["image"]) / row["s_per_step"]
             row |= {"size": size, "precision": precision, "tflop_per_step": round(
                 step_tflop(*row["image"]), 4), "achieved_tflops": round(tflops, 3)}  # fmt: skip
+            row["fraction_of_gemm"] = round(tflops / results["gemm_tflops"], 3)
             if precision in peaks:
                 row["fraction_of_peak"] = round(tflops / float(peaks[precision]), 3)
             print(json.dumps(row), flush=True)
             results["speed"].append(row)
 
+    if args.no_quality:
+        args.output.write_text(json.dumps(results, indent=2))
+        return
     size = args.quality_size or int(args.sizes.split(",")[0])
     evaluate = CommonEvaluator(WEIGHTS, content_path, style_path, 1.0, 100.0)
     quality = {}
@@ -142,6 +150,17 @@ def time_steps(inputs, settings: RunSettings, network: Network, device: torch.de
         row["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     run.close()
     return row
+
+
+def gemm_tflops(device: torch.device, n: int = 4096) -> float:
+    """Median TFLOP/s of an n x n fp32 matrix product on `device`."""
+    a, b = (torch.randn(n, n, device=device) for _ in range(2))
+    rates = []
+    for _ in range(7):
+        started = time.perf_counter()
+        (a @ b).sum().item()  # .item() waits for the device
+        rates.append(2 * n**3 / (time.perf_counter() - started) / 1e12)
+    return round(statistics.median(rates[2:]), 4)
 
 
 def describe(device: torch.device) -> str:
