@@ -36,14 +36,11 @@ sys.path.insert(0, str(ROOT))
 
 import engine.run as run_module  # noqa: E402
 from bench.common_eval import CommonEvaluator  # noqa: E402
-from bench.make_weights import make_weights  # noqa: E402
+from bench.make_weights import CONTENT, STYLE, WEIGHTS, shared_network  # noqa: E402
 from engine.images import load_image, save_image  # noqa: E402
 from engine.run import Network, StyleTransfer  # noqa: E402
 from engine.settings import PRECISIONS, RunSettings  # noqa: E402
-from engine.vgg import read_state_dict  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "images"
-WEIGHTS = ROOT / "bench" / "results" / "work" / "vgg19_random_seed0.pth"
 # VGG19 up to conv5_1: (input channels, output channels, poolings before it).
 CONVS = ((3, 64, 0), (64, 64, 0), (64, 128, 1), (128, 128, 1), (128, 256, 2), *[(256, 256, 2)] * 3,
          (256, 512, 3), *[(512, 512, 3)] * 3, (512, 512, 4))  # fmt: skip
@@ -84,11 +81,8 @@ def main() -> None:
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = args.tf32
     peaks = dict(item.split("=") for item in args.peak_tflops.split(",") if item)
 
-    if not WEIGHTS.exists():
-        make_weights(WEIGHTS)
-    network = Network(read_state_dict(WEIGHTS, "vgg19"), "vgg19", "caffe")
-    content_path, style_path = SHARED / "tubingen.jpg", SHARED / "starry_night.jpg"
-    inputs = (load_image(content_path), [load_image(style_path)])
+    network = shared_network()
+    inputs = (load_image(CONTENT), [load_image(STYLE)])
     device = torch.device(args.device)
     base = RunSettings(content_weight=1.0, style_weight=100.0, tv_weight=0.0,
                        optimizer=args.optimizer)  # fmt: skip
@@ -115,7 +109,7 @@ def main() -> None:
         args.output.write_text(json.dumps(results, indent=2))
         return
     size = args.quality_size or int(args.sizes.split(",")[0])
-    evaluate = CommonEvaluator(WEIGHTS, content_path, style_path, 1.0, 100.0)
+    evaluate = CommonEvaluator(WEIGHTS, CONTENT, STYLE, 1.0, 100.0)
     quality = {}
     for precision in PRECISIONS:
         settings = base.replace(size=size, steps=args.quality_steps, precision=precision)
@@ -133,16 +127,22 @@ def main() -> None:
     args.output.write_text(json.dumps(results, indent=2))
 
 
-def time_steps(inputs, settings: RunSettings, network: Network, device: torch.device) -> dict:
+def time_steps(
+    inputs, settings: RunSettings, network: Network, device: torch.device, compiled: bool = False
+) -> dict:
+    """Time a run's steps: the median after two warm-up steps, and the first on its own
+    (with `compiled`, the network goes through torch.compile, which happens then)."""
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     run = StyleTransfer(*inputs, settings, network, device)
+    if compiled:
+        run.net = torch.compile(run.net)
     times = []
     while not run.done:
         started = time.perf_counter()
         run.step()  # reads the losses back: the device is synchronised at the end
         times.append(time.perf_counter() - started)
-    row = {"s_per_step": round(statistics.median(times[2:]), 4),
+    row = {"s_per_step": round(statistics.median(times[2:]), 4), "first_step_s": round(times[0], 2),
            "image": tuple(run.image.shape[-1:-3:-1]), "effective": run.precision}  # fmt: skip
     if device.type == "cuda":
         row["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated(device) / 2**20)

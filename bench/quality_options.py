@@ -29,15 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common_eval import CommonEvaluator  # noqa: E402
-from bench.make_weights import make_weights  # noqa: E402
+from bench.make_weights import CONTENT, STYLE, WEIGHTS, shared_network  # noqa: E402
 from engine.images import load_image, save_image, to_image  # noqa: E402
 from engine.presets import apply_preset, preset_names  # noqa: E402
-from engine.run import Network, StyleTransfer  # noqa: E402
+from engine.run import StyleTransfer  # noqa: E402
 from engine.settings import RunSettings  # noqa: E402
-from engine.vgg import read_state_dict  # noqa: E402
-
-SHARED = ROOT.parent / "shared" / "images"
-WEIGHTS = ROOT / "bench" / "results" / "work" / "vgg19_random_seed0.pth"
 
 
 def main() -> None:
@@ -50,12 +46,9 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.manual_seed(0)
-    if not WEIGHTS.exists():
-        make_weights(WEIGHTS)
-    network = Network(read_state_dict(WEIGHTS, "vgg19"), "vgg19", "caffe")
-    content, style = SHARED / "tubingen.jpg", SHARED / "starry_night.jpg"
-    inputs = (load_image(content), [load_image(style)])
-    evaluate = CommonEvaluator(WEIGHTS, content, style, content_weight=1.0, style_weight=100.0)
+    network = shared_network()
+    inputs = (load_image(CONTENT), [load_image(STYLE)])
+    evaluate = CommonEvaluator(WEIGHTS, CONTENT, STYLE, content_weight=1.0, style_weight=100.0)
     base = RunSettings(content_weight=1.0, style_weight=100.0, tv_weight=0.0, device="cpu")
 
     results = {

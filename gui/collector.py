@@ -26,7 +26,6 @@ class GuiThreadCollector(QObject):
     def __init__(self, parent: QObject):
         super().__init__(parent)
         self.thresholds = gc.get_threshold()
-        self.collections = 0  # tests and diagnostics
         gc.freeze()
         gc.disable()
         self._timer = QTimer(self)
@@ -39,7 +38,6 @@ class GuiThreadCollector(QObject):
         due = [g for g in range(3) if counts[g] > self.thresholds[g]]
         if due:
             gc.collect(max(due))
-            self.collections += 1
 
 
 def collect_on_gui_thread() -> GuiThreadCollector:
