@@ -12,6 +12,7 @@ import time
 from typing import TextIO
 
 from engine import weights
+from engine.model_choice import import_as
 from engine.weights import DownloadCancelled, ProgressInfo, WeightsError
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
@@ -122,7 +123,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def _install_from_file(path: object, name: str | None, failure: int) -> int:
     try:
-        installed = weights.import_file(path, name)
+        installed = import_as(path, name)
     except WeightsError as error:
         print(f"error: {error}", file=sys.stderr)
         return failure

@@ -155,9 +155,9 @@ def installed_files() -> list[str]:
 # --- catalogue and folders -------------------------------------------------------------------
 
 
-def test_catalogue_lists_the_three_known_models():
+def test_catalogue_lists_the_four_known_models():
     models = {spec.name: spec for spec in weights.known_models()}
-    assert set(models) == {"vgg19", "vgg16", "vgg19-caffe"}
+    assert set(models) == {"vgg19", "vgg16", "vgg19-caffe", "vgg16-caffe"}
     assert weights.default_model_name() == "vgg19"
     assert models["vgg19"].url == "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
     assert models["vgg19-caffe"].preprocessing == "caffe"

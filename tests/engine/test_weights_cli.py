@@ -95,6 +95,22 @@ def test_import_of_a_bad_file_exits_2_with_one_line(capsys, random_weights_file,
     assert weights.install_folder().exists() is False or not any(weights.install_folder().iterdir())
 
 
+def test_import_of_a_vgg16_file_as_vgg16_caffe(capsys, tmp_path):
+    from engine.vgg import random_state_dict
+
+    file = tmp_path / "my-vgg16.pth"
+    torch.save(random_state_dict("vgg16"), file)
+    code, _, err = run(capsys, "import", str(file), "--as", "vgg19")
+    assert code == 2 and "holds a VGG16" in err and "one of: vgg16, vgg16-caffe" in err
+
+    code, out, _ = run(capsys, "import", str(file), "--as", "vgg16-caffe")
+    assert code == 0 and out.startswith("Installed vgg16-caffe: ")
+    installed = weights.verify("vgg16-caffe")
+    assert (installed.spec.arch, installed.spec.preprocessing) == ("vgg16", "caffe")
+    code, out, _ = run(capsys, "list")
+    assert "vgg16-caffe" in out and str(installed.path) in out
+
+
 def test_verify_with_nothing_installed_says_how_to_get_a_model(capsys):
     code, _, err = run(capsys, "verify")
     assert code == 1 and "python main.py weights download vgg19" in err
