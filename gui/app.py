@@ -13,7 +13,7 @@ from gui.collector import collect_on_gui_thread
 from gui.main_window import MainWindow
 from gui.preferences import Preferences
 from gui.state import AppState
-from gui.worker import NetworkProvider
+from gui.worker import FixedNetwork, NetworkProvider
 
 APP_NAME = "Impasto"
 DESKTOP_FILE = "impasto"  # impasto.desktop: Wayland and taskbars find the icon through it
@@ -29,13 +29,18 @@ def create_window(
     network_provider: NetworkProvider | None = None,
     preferences: Preferences | None = None,
 ) -> MainWindow:
-    """A main window with its state and engine thread (a QApplication must exist)."""
+    """A main window with its state and engine thread (a QApplication must exist).
+
+    Without a provider the window runs the installed model chosen in it; a provider gives
+    one fixed network whatever is chosen (tests and tools)."""
     if network_provider is None:
         from gui.weights_dialog import default_network_provider
 
-        network_provider = default_network_provider
+        load_network = default_network_provider
+    else:
+        load_network = FixedNetwork(network_provider)
     collect_on_gui_thread()  # before the engine thread starts
-    state = AppState(network_provider, preferences or Preferences())
+    state = AppState(load_network, preferences or Preferences())
     window = MainWindow(state)
     window.setWindowIcon(app_icon())
     return window
@@ -72,11 +77,11 @@ def run_app(argv: list[str], network_provider: NetworkProvider | None = None) ->
 
 def offer_weights_if_missing(window: MainWindow) -> bool:
     """First run: open the (non-modal) weights dialog at once rather than at the first
-    Start, so the artist can download while choosing pictures. Reads only a manifest."""
+    Start, so the artist can download while choosing pictures. Any installed model will
+    do (the window runs the one chosen in it). Reads only manifests."""
     from engine import weights
 
-    name = weights.default_model_name()
-    if weights.find_installed(name) is not None:
+    if window.state.model is not None:
         return False
-    window.show_weights_dialog(weights.how_to_install(name))
+    window.show_weights_dialog(weights.how_to_install(weights.default_model_name()))
     return True

@@ -111,6 +111,9 @@ PRECISION_TIP = (
     "Mixed runs the network in bfloat16: faster on recent NVIDIA GPUs (RTX 30 and newer) "
     "and CPUs with bfloat16 units. Elsewhere Impasto runs in full precision and says so."
 )
+MODEL_TIP = "The trained network that sees the style. File ▸ Model weights… adds more."
+MODEL_MISSING = "Not installed: File ▸ Model weights… to download or import it."
+NO_MODEL = "None installed: File ▸ Model weights…"
 POOLINGS = (("Max", "max"), ("Average", "avg"), ("Scaled average", "avg_scaled"))
 # One line each: why the option helps.
 QUALITY_TIPS = {
@@ -190,6 +193,9 @@ class ControlsPanel(QWidget):
         self.coarse = QCheckBox("Coarse to fine (half size first)")
         self.snapshot_every = QSpinBox(minimum=0, maximum=10000, singleStep=5)
         self.snapshot_every.setSpecialValueText("off")
+        self.model = QComboBox()
+        self.model.setToolTip(MODEL_TIP)
+        self.model.setPlaceholderText(NO_MODEL)
         self.device = QComboBox()
         for name in DEVICE_CHOICES:
             self.device.addItem({"auto": "Automatic"}.get(name, name.upper()), name)
@@ -228,6 +234,7 @@ class ControlsPanel(QWidget):
         self.coarse.toggled.connect(self._on_changed)
         self.snapshot_every.editingFinished.connect(self._on_changed)
         self.device.currentIndexChanged.connect(self._on_changed)
+        self.model.currentIndexChanged.connect(self._on_model)
         for combo in (self.precision, self.statistic, self.padding, self.pooling):
             combo.currentIndexChanged.connect(self._on_changed)
         self.color_match.toggled.connect(self._on_changed)
@@ -253,6 +260,7 @@ class ControlsPanel(QWidget):
         form.addRow("", self.preserve)
         form.addRow("", self.coarse)
         form.addRow("Snapshot every", self.snapshot_every)
+        form.addRow("Model", self.model)
         form.addRow("Device", self.device)
         form.addRow("", self.detected)
         form.addRow("Precision", self.precision)
@@ -266,14 +274,17 @@ class ControlsPanel(QWidget):
         # These shape the run (targets, network, sizes): locked while it goes.
         self.static_controls = [self.preset, self.optimizer, self.size, self.steps, self.init,
                                 self.seed, self.style_scale, self.coarse, self.snapshot_every,
-                                self.device, self.precision, self.statistic, self.padding,
+                                self.model, self.device, self.precision, self.statistic,
+                                self.padding,
                                 self.pooling, self.color_match, self.carry]  # fmt: skip
         self.live_toggles = [self.preserve, self.average]
         self._tips = {widget: widget.toolTip() for widget in self.static_controls}
         state.settingsChanged.connect(self.refresh)
         state.statusChanged.connect(self._on_status)
         state.deviceChanged.connect(self._on_device)
+        state.modelsChanged.connect(self.refresh_models)
         self.refresh(state.settings)
+        self.refresh_models()
         self._on_device(state.device_name)
 
     @Slot(object)
@@ -309,6 +320,24 @@ class ControlsPanel(QWidget):
         self.carry.setChecked(settings.carry_moments)
         for widget in widgets:
             widget.blockSignals(False)
+
+    @Slot()
+    def refresh_models(self) -> None:
+        """Every catalogue model; those not installed are shown, but cannot be picked."""
+        combo = self.model
+        combo.blockSignals(True)
+        combo.clear()
+        for choice in self.state.models:
+            missing = choice.problem == "not installed"
+            label = choice.title if choice.installed else (
+                f"{choice.title} — {'not installed' if missing else 'unusable'}")  # fmt: skip
+            combo.addItem(label, choice.name)
+            if not choice.installed:
+                item = combo.model().item(combo.count() - 1)
+                item.setEnabled(False)
+                item.setToolTip(MODEL_MISSING if missing else choice.problem)
+        combo.setCurrentIndex(combo.findData(self.state.model))  # -1: the placeholder
+        combo.blockSignals(False)
 
     def _refresh_layers(self, settings: RunSettings) -> None:
         role = QFormLayout.ItemRole.LabelRole
@@ -349,6 +378,11 @@ class ControlsPanel(QWidget):
     @Slot(int)
     def _on_preset(self, index: int) -> None:
         self.state.apply_preset(self.preset.itemData(index))
+
+    @Slot(int)
+    def _on_model(self, index: int) -> None:
+        if not self.state.set_model(self.model.itemData(index)):
+            self.refresh_models()  # refused: show the model that will run
 
     @Slot(bool)
     def _on_preserve(self, checked: bool) -> None:

@@ -27,6 +27,7 @@ DEFAULTS = {
     "window_state": "",
     "settings": None,  # the last RunSettings.to_dict()
     "preset": "",  # the preset those settings started from
+    "model": "",  # the catalogue model chosen in the window (engine/models.json)
 }
 
 

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
 from engine.images import ImageError, load_image, save_image
+from engine.model_choice import ModelChoice, model_choices, pick_model
 from engine.presets import apply_preset, matching_preset, preset_names
 from engine.run import LIVE_FIELDS, StepReport
 from engine.session import (
@@ -26,7 +27,7 @@ from engine.settings import RunSettings
 from gui.autosave import Autosaver
 from gui.preferences import Preferences
 from gui.qimage import pil_to_qimage
-from gui.worker import SNAPSHOT_THUMB, EngineWorker, NetworkProvider, RunRequest, WorkerThread
+from gui.worker import SNAPSHOT_THUMB, EngineWorker, NetworkLoader, RunRequest, WorkerThread
 
 SHUTDOWN_WAIT_MS = 10_000
 AUTOSAVE_INTERVAL_MS = 30_000  # while running or paused; also after each snapshot and at the end
@@ -71,6 +72,7 @@ class AppState(QObject):
     historyCleared = Signal()
     snapshotsChanged = Signal()
     deviceChanged = Signal(str)
+    modelsChanged = Signal()  # the installed models, or the chosen one, changed
     message = Signal(str, str)  # level ("info", "error", "oom"), text
     needsWeights = Signal(str)
     sessionOffered = Signal(object)  # an autosaved Session found at launch
@@ -80,9 +82,9 @@ class AppState(QObject):
     # to the worker (queued across threads)
     runRequested = Signal(object)
     downloadRequested = Signal(str)
-    importRequested = Signal(str)
+    importRequested = Signal(str, str)  # path, catalogue model ("": the file says)
 
-    def __init__(self, network_provider: NetworkProvider, preferences: Preferences):
+    def __init__(self, load_network: NetworkLoader, preferences: Preferences):
         super().__init__()
         self.preferences = preferences
         self.settings = _saved_settings(preferences)
@@ -94,6 +96,10 @@ class AppState(QObject):
         self.styles: list[SourceImage] = []
         self.status = IDLE
         self.device_name = "detecting…"
+        # The catalogue's models and the chosen installed one (None: none is installed).
+        self.models: list[ModelChoice] = []
+        self.model: str | None = None
+        self.refresh_models()
         self.report: StepReport | None = None
         self.rate = 0.0  # iterations per second
         self.frame: np.ndarray | None = None
@@ -113,7 +119,7 @@ class AppState(QObject):
         self._autosave_timer.timeout.connect(self.autosave)
 
         self.thread = WorkerThread()
-        self.worker = EngineWorker(network_provider)
+        self.worker = EngineWorker(load_network)
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.probe)
         self.thread.finished.connect(self.worker.deleteLater)
@@ -131,7 +137,7 @@ class AppState(QObject):
         self.worker.failed.connect(self._on_failed)
         self.worker.runEnded.connect(self._on_run_ended)
         self.worker.needsWeights.connect(self.needsWeights)
-        self.worker.weightsReady.connect(self.weightsReady)
+        self.worker.weightsReady.connect(self._on_weights_ready)
         self.worker.weightsFailed.connect(self.weightsFailed)
         self.worker.downloadProgress.connect(self.downloadProgress)
         self.thread.start()
@@ -272,6 +278,25 @@ class AppState(QObject):
         self._use_settings(settings)
         return True
 
+    # --- model ---------------------------------------------------------------------------
+
+    def refresh_models(self) -> None:
+        """Look again at what is installed (manifests only); keep the choice if it still is."""
+        self.models = model_choices()
+        self.model = pick_model(self.models, self.model or self.preferences.get("model"))
+        self.modelsChanged.emit()
+
+    def set_model(self, name: str) -> bool:
+        """Run the installed catalogue model `name` from the next Start; remembered."""
+        choice = next((c for c in self.models if c.name == name), None)
+        if choice is None or not choice.installed or self.active:
+            return False
+        if name != self.model:
+            self.model = name
+            self.preferences.set("model", name)
+            self.modelsChanged.emit()
+        return True
+
     # --- running ---------------------------------------------------------------------------
 
     def can_start(self) -> bool:
@@ -283,6 +308,8 @@ class AppState(QObject):
         if self.content is None or not self.styles:
             self.message.emit("error", "Drop a photo and at least one painting first.")
             return False
+        if self.model is None:
+            self.refresh_models()  # installed from the command line while the window was open?
         settings = self.settings.replace(style_blend=self._blend())
         if init_image is None and settings.init not in ("content", "noise"):
             init_image = self._load(settings.init)  # a preset may name an init image file
@@ -295,7 +322,7 @@ class AppState(QObject):
         if init_image is not None and settings.init in ("content", "noise"):
             settings = settings.replace(init="snapshot")
         request = RunRequest(self.content.image, [s.image for s in self.styles], settings,
-                             init_image)  # fmt: skip
+                             init_image, model=self.model)  # fmt: skip
         self.report, self.rate, self._rate_marks = None, 0.0, []
         self.snapshots, self.viewing = [], None
         self.snapshotsChanged.emit()
@@ -393,8 +420,16 @@ class AppState(QObject):
     def cancel_download(self) -> None:
         self.worker.cancel_download()
 
-    def import_weights(self, path: str) -> None:
-        self.importRequested.emit(path)
+    def import_weights(self, path: str, model: str = "") -> None:
+        """Import `path` as catalogue model `model` ("": its hash or shapes pick the model)."""
+        self.importRequested.emit(path, model)
+
+    @Slot(str)
+    def _on_weights_ready(self, name: str) -> None:
+        # What was just downloaded or imported is what the user means to run.
+        self.refresh_models()
+        self.set_model(name)
+        self.weightsReady.emit(name)
 
     # --- autosave and restore -------------------------------------------------------------
 

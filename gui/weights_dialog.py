@@ -23,13 +23,14 @@ from gui.state import AppState
 WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt *.bin);;All files (*)"
 
 
-def default_network_provider() -> Network:
-    """The installed default model; WeightsError when none is installed."""
+def default_network_provider(model: str | None = None) -> Network:
+    """The installed catalogue model `model` (None: the catalogue default); WeightsError
+    when it is not installed."""
     try:
         from engine import weights
     except ImportError as error:
         raise WeightsError(f"the weights manager is not available ({error})") from error
-    state_dict, spec = weights.load_installed(weights.default_model_name())
+    state_dict, spec = weights.load_installed(model or weights.default_model_name())
     return Network(state_dict, spec.arch, spec.preprocessing)
 
 
@@ -39,6 +40,16 @@ def friendly_reason(reason: str) -> str:
         first = reason.split(";")[0].strip()
         return first[:1].upper() + first[1:] + " yet."
     return reason
+
+
+def model_title(name: str) -> str:
+    """The catalogue title of model `name` ("VGG16, torchvision IMAGENET1K_V1"), else `name`."""
+    try:
+        from engine import weights
+
+        return weights.model_spec(name).title
+    except Exception:  # the weights manager missing, or a name it does not know
+        return name
 
 
 class WeightsDialog(QDialog):
@@ -125,14 +136,18 @@ class WeightsDialog(QDialog):
 
     @Slot()
     def _on_cached(self) -> None:
-        self._import(str(self.cached[0][1]))
+        spec, path = self.cached[0]
+        self._import(str(path), spec.name)
 
-    def _import(self, path: str) -> None:
+    def _import(self, path: str, model: str | None = None) -> None:
+        """Import `path` as `model`, by default the model chosen in the combo."""
+        model = model or self.model.currentData() or ""
         self._busy(True)
         self.cancel_button.setVisible(False)
         self.progress.setRange(0, 0)
-        self.status.setText("Checking and importing the weights…")
-        self.state.import_weights(path)
+        what = f" as {model_title(model)}" if model else ""
+        self.status.setText(f"Checking and importing the weights{what}…")
+        self.state.import_weights(path, model)
 
     @Slot()
     def _on_cancel(self) -> None:
@@ -156,8 +171,9 @@ class WeightsDialog(QDialog):
     @Slot(str)
     def _on_ready(self, name: str) -> None:
         self._busy(False)
-        self.status.setText(f"{name} is installed. Press Start.")
-        self.state.message.emit("info", f"Model weights {name} installed. Press Start.")
+        title = model_title(name)
+        self.status.setText(f"{title} is installed. Press Start.")
+        self.state.message.emit("info", f"Model weights installed: {title}. Press Start.")
         self.close()
 
     @Slot(str)

@@ -37,7 +37,9 @@ FRAME_INTERVAL = 0.05  # seconds: at most ~20 previews a second
 PREVIEW_MAX_SIDE = 4096  # previews are the full image; also what Save writes mid-run
 SNAPSHOT_THUMB = 160
 
-NetworkProvider = Callable[[], Network]
+NetworkProvider = Callable[[], Network]  # one fixed network, whatever model is chosen
+# The network of a catalogue model (engine/models.json) by name; None: the catalogue default.
+NetworkLoader = Callable[[str | None], Network]
 
 _threads: weakref.WeakSet[QThread] = weakref.WeakSet()
 
@@ -53,6 +55,17 @@ class RunRequest:
     styles: list[Image.Image]
     settings: RunSettings
     init_image: Image.Image | None = None
+    model: str | None = None  # the catalogue model to run; None: the loader's default
+
+
+class FixedNetwork:
+    """A NetworkLoader that gives one network for any model (tests and tools)."""
+
+    def __init__(self, provider: NetworkProvider):
+        self.provider = provider
+
+    def __call__(self, model: str | None = None) -> Network:
+        return self.provider()
 
 
 @dataclass
@@ -79,10 +92,11 @@ class EngineWorker(QObject):
     weightsReady = Signal(str)
     weightsFailed = Signal(str)
 
-    def __init__(self, network_provider: NetworkProvider):
+    def __init__(self, load_network: NetworkLoader):
         super().__init__()
-        self._provider = network_provider
+        self._load_network = load_network
         self._network: Network | None = None
+        self._network_model: str | None = None  # the model name self._network was loaded for
         self._cond = threading.Condition()
         self._paused = False
         self._resumes = 0  # counts resume() calls: a resume is seen even if a pause follows
@@ -166,7 +180,7 @@ class EngineWorker(QObject):
     @Slot(object)
     def run(self, request: RunRequest) -> None:
         try:
-            network = self._get_network()
+            network = self._get_network(request.model)
         except WeightsError as error:
             self.needsWeights.emit(str(error))
             self.runEnded.emit("no-weights")
@@ -220,17 +234,18 @@ class EngineWorker(QObject):
         self._network = None
         self.weightsReady.emit(name)
 
-    @Slot(str)
-    def import_weights(self, path: str) -> None:
-        from engine import weights
+    @Slot(str, str)
+    def import_weights(self, path: str, model: str) -> None:
+        """Import `path` as catalogue model `model` ("": let the file's hash or shapes say)."""
+        from engine.model_choice import import_as
 
         try:
-            installed = weights.import_file(path)
+            installed = import_as(path, model or None)
         except Exception as error:
             self.weightsFailed.emit(str(error))
             return
         self._network = None
-        self.weightsReady.emit(str(getattr(installed, "name", path)))
+        self.weightsReady.emit(installed.spec.name)
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -337,9 +352,11 @@ class EngineWorker(QObject):
         thumb.thumbnail((SNAPSHOT_THUMB * 2, SNAPSHOT_THUMB * 2))
         self.snapshotTaken.emit(iteration, image, pil_to_qimage(thumb))
 
-    def _get_network(self) -> Network:
-        if self._network is None:
-            self._network = self._provider()
+    def _get_network(self, model: str | None) -> Network:
+        if self._network is None or self._network_model != model:
+            self._network = None  # drop the old one first: two VGGs need not fit at once
+            self._network = self._load_network(model)
+            self._network_model = model
         return self._network
 
 
