@@ -1,0 +1,72 @@
+"""Writing files without ever leaving half of one: a temporary file beside the target, flushed
+to disk, then renamed over it. On failure the temporary file is removed and the error names
+the user's path, never the temporary one."""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+# Read once at import (os.umask can only be read by setting it): written files get the
+# permissions any new file would, not the private 0600 of a temporary file.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+class SaveError(OSError):
+    """A file that could not be written; str() is one line naming the file and the reason."""
+
+    def __init__(self, path: Path, error: OSError):
+        super().__init__(error.errno, describe_os_error(error))
+        self.path = path
+
+    def __str__(self) -> str:
+        return f"{self.path}: could not save ({self.strerror})"
+
+
+def describe_os_error(error: OSError) -> str:
+    """Why a write failed, in words ("the disk is full", not "[Errno 28]")."""
+    if isinstance(error, SaveError):
+        return error.strerror
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    return error.strerror or str(error) or type(error).__name__
+
+
+def write_temporary(path: Path, data: bytes | str) -> Path:
+    """`data` in a new temporary file in `path`'s folder, on disk; the caller renames it.
+
+    Raises SaveError naming `path`; nothing is left behind then.
+    """
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    temp = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+        ) as file:
+            temp = Path(file.name)
+            file.write(payload)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temp, 0o666 & ~_UMASK)
+    except OSError as error:
+        if temp is not None:
+            temp.unlink(missing_ok=True)
+        raise SaveError(path, error) from error
+    return temp
+
+
+def write_atomically(path: Path, data: bytes | str) -> None:
+    """Replace `path` with `data` in one step: a failure leaves the old file as it was."""
+    path = Path(path)
+    temp = write_temporary(path, data)
+    try:
+        os.replace(temp, path)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise SaveError(path, error) from error
