@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 
 from engine.device import DEVICE_CHOICES, describe_device, is_out_of_memory, pick_device
+from engine.files import write_atomically
 from engine.images import ImageError, load_image, save_image
+from engine.outputs import OutputError, check_outputs
 from engine.run import InputTooSmall, Network, StyleTransfer
 from engine.settings import OPTIMIZERS, PRECISIONS, RunSettings
 from engine.vgg import PREPROCESSINGS, WeightsError, read_state_dict
@@ -103,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
 def stylize(args: argparse.Namespace) -> int:
     try:
         settings, not_given = _settings_from_args(args)
+        check_outputs(*_inputs_and_outputs(args, settings), images=("-o",))
         content = load_image(args.content)
         styles = [load_image(path) for path in args.styles]
         init_image = None
@@ -113,7 +116,7 @@ def stylize(args: argparse.Namespace) -> int:
         settings = settings.replace(**{k: v for k, v in recommended.items() if k in not_given})
         device = pick_device(settings.device)
         run = StyleTransfer(content, styles, settings, network, device, init_image=init_image)
-    except (ImageError, WeightsError, InputTooSmall, ValueError) as error:
+    except (ImageError, WeightsError, InputTooSmall, OutputError, ValueError) as error:
         raise UsageError(_name_input(error, args)) from error
     if run.precision != settings.precision and not args.quiet:
         print(f"impasto: no bfloat16 on {describe_device(device)}; running in fp32",
@@ -200,6 +203,22 @@ def _settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, set[str]
     return settings, set(loss_weights) - set(given)
 
 
+def _inputs_and_outputs(
+    args: argparse.Namespace, settings: RunSettings
+) -> tuple[dict[str, Path], dict[str, Path]]:
+    """Every file the run reads and every file it writes, by role (for check_outputs)."""
+    inputs = {"content image": args.content}
+    inputs.update({f"style image {i}": path for i, path in enumerate(args.styles, start=1)})
+    if settings.init not in ("content", "noise"):
+        inputs["init image"] = Path(settings.init)
+    if args.weights is not None:
+        inputs["weights file"] = args.weights
+    outputs = {"-o": args.output}
+    if args.report is not None:
+        outputs["--report"] = args.report
+    return inputs, outputs
+
+
 def _load_network(args: argparse.Namespace, settings: RunSettings) -> tuple[Network, dict]:
     """The network, and the loss weights its model recommends (if any)."""
     if args.weights is not None:
@@ -244,9 +263,7 @@ def _number(text: str, flag: str) -> float:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    temp.replace(path)
+    write_atomically(path, json.dumps(data, indent=2))
 
 
 class _Progress:

@@ -26,3 +26,39 @@ def painting(width: int = 64, height: int = 64, seed: int = 2) -> Image.Image:
     blue = 0.9 - 0.7 * stripes
     array = np.stack([red, green, blue], axis=-1)
     return Image.fromarray((array.clip(0, 1) * 255).astype(np.uint8))
+
+
+def fill_the_disk(monkeypatch) -> None:
+    """Make writes to files fail as on a full disk, from here to the end of the test.
+
+    Path.write_text/write_bytes create the file and raise ENOSPC (the 0-byte file a full
+    disk leaves); other Python writes fail at fsync, before anything is renamed into place;
+    torch.save to a file leaves a stub and raises RuntimeError, as PyTorch's C++ writer does
+    (seen with /dev/full). torch.save into memory still works: memory is not the disk.
+    """
+    import errno
+    import os
+    from pathlib import Path
+
+    import torch
+
+    real_save = torch.save
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def write(self, data, *args, **kwargs):
+        self.touch()
+        no_space()
+
+    def save(obj, f, *args, **kwargs):
+        if isinstance(f, (str, os.PathLike)):
+            with open(f, "wb") as stub:
+                stub.write(b"PK\x03\x04")
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos")
+        return real_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", save)
+    monkeypatch.setattr(os, "fsync", no_space)
+    monkeypatch.setattr(Path, "write_text", write)
+    monkeypatch.setattr(Path, "write_bytes", write)

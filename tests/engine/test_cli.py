@@ -12,7 +12,7 @@ from PIL import Image
 from engine.cli import main
 from engine.images import read_settings
 from tests.conftest import RANDOM_NET_STYLE_WEIGHT
-from tests.engine.helpers import painting, photo
+from tests.engine.helpers import fill_the_disk, painting, photo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -137,3 +137,108 @@ def test_installed_caffe_model_brings_its_recommended_weights(tmp_path, inputs, 
     saved = read_settings(out)
     assert (saved["content_weight"], saved["style_weight"]) == (5.0, 100.0)
     assert saved["tv_weight"] == 0.5  # what the user gave wins
+
+
+# --- outputs checked before the run (issue 17) -----------------------------------------------
+
+
+@pytest.fixture
+def no_run(monkeypatch):
+    """Fail the test if the run is even set up: refusals must come before the first step."""
+    import engine.cli as cli
+
+    monkeypatch.setattr(cli, "StyleTransfer", lambda *a, **k: pytest.fail("the run started"))
+
+
+def links_to(target: Path, link: Path, kind: str) -> Path:
+    if kind == "symlink":
+        link.symlink_to(target)
+    else:
+        link.hardlink_to(target)
+    return link
+
+
+def an_image(path: Path) -> Path:
+    photo(seed=7).save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make_args", "expected"),
+    [
+        (lambda c, s, w, t: ["-o", c], "would overwrite the content image"),
+        (lambda c, s, w, t: ["-o", s], "would overwrite the style image 1"),
+        (lambda c, s, w, t: ["-o", t / "o.png", "--report", c], "would overwrite the content"),
+        (lambda c, s, w, t: ["-o", t / "o.png", "--report", w], "would overwrite the weights"),
+        (lambda c, s, w, t: ["-o", links_to(c, t / "sym.png", "symlink")], "the content image"),
+        (lambda c, s, w, t: ["-o", links_to(c, t / "hard.png", "hard")], "the content image"),
+        (
+            lambda c, s, w, t: ["-o", t / "o.png", "--report", links_to(s, t / "r", "hard")],
+            "would overwrite the style image 1",
+        ),
+        (lambda c, s, w, t: ["-o", t / "same.png", "--report", t / "same.png"], "same file as -o"),
+        (lambda c, s, w, t: ["-o", t / "o.png", "--init", an_image(t / "o.png")], "init image"),
+    ],
+)
+def test_an_output_over_an_input_or_another_output_is_refused(
+    tmp_path, inputs, random_weights_file, capsys, no_run, make_args, expected
+):
+    content, style = inputs
+    weights_file = Path(random_weights_file)
+    extra = make_args(content, style, weights_file, tmp_path)
+    before = {p: p.read_bytes() for p in (content, style, weights_file)}
+    argv = ["stylize", str(content), str(style), *map(str, extra), "--weights", str(weights_file)]
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0] and "Traceback" not in lines[0]
+    assert all(p.read_bytes() == data for p, data in before.items())  # every input intact
+
+
+@pytest.mark.parametrize(
+    ("make_args", "expected"),
+    [
+        (lambda t: ["-o", t / "x.xyz"], "x.xyz: unknown file type .xyz; use one of .png"),
+        (lambda t: ["-o", t / "result"], "result: no file extension; use one of .png"),
+        (lambda t: ["-o", t / "missing" / "o.png"], "o.png: folder"),
+        (lambda t: ["-o", t / "o.png", "--report", t / "gone" / "r.json"], "r.json: folder"),
+        (lambda t: ["-o", t / "o.png", "--report", t], "is a folder"),
+    ],
+)
+def test_an_unusable_output_is_refused_before_the_run(
+    tmp_path, inputs, random_weights_file, capsys, no_run, make_args, expected
+):
+    content, style = inputs
+    argv = ["stylize", str(content), str(style), *map(str, make_args(tmp_path)),
+            "--weights", random_weights_file]  # fmt: skip
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0]
+
+
+def test_an_unrelated_existing_output_is_replaced(tmp_path, inputs, random_weights_file):
+    content, style = inputs
+    out, report = tmp_path / "old.png", tmp_path / "old.json"
+    painting().save(out)
+    report.write_text("{}")
+    argv = stylize(content, style, "-o", out, "--report", report, "--weights",
+                   random_weights_file, "--steps", 1, "--size", 32, "--quiet")  # fmt: skip
+    assert main(argv) == 0
+    assert Image.open(out).size == (32, 24) and json.loads(report.read_text())["steps"]
+
+
+def test_a_failed_report_leaves_no_temp_file_and_names_the_report(
+    tmp_path, inputs, random_weights_file, capsys, monkeypatch
+):
+    import engine.cli as cli
+
+    content, style = inputs
+    folder = tmp_path / "out"
+    folder.mkdir()
+    monkeypatch.setattr(cli, "save_image", lambda *a, **k: None)  # the image part is not tested
+    fill_the_disk(monkeypatch)
+    argv = stylize(content, style, "-o", folder / "o.png", "--report", folder / "r.json",
+                   "--weights", random_weights_file, "--steps", 1, "--size", 32)  # fmt: skip
+    assert main(argv) == 1
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error == f"impasto: {folder / 'r.json'}: could not save (the disk is full)"
+    assert list(folder.iterdir()) == []  # no .r.json.tmp left behind
