@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import io
 import json
 import os
 import shutil
@@ -42,10 +43,12 @@ from pathlib import Path
 
 import torch
 
+from engine.files import describe_os_error, write_temporary
 from engine.vgg import WeightsError, read_state_dict
 
 __all__ = [
     "DownloadCancelled",
+    "InstallError",
     "InstalledModel",
     "ModelSpec",
     "ProgressInfo",
@@ -76,6 +79,10 @@ RETRY_DELAYS = (1.0, 3.0, 10.0)
 # HTTP statuses worth retrying: the server is overloaded or a proxy hiccuped, not "no such file".
 _TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _USER_AGENT = "Impasto (model weights downloader)"
+
+
+class InstallError(WeightsError):
+    """Storing a model failed (disk full, folder not writable); what was installed is kept."""
 
 
 class DownloadCancelled(WeightsError):
@@ -303,10 +310,16 @@ def _read_manifest(manifest: Path, spec: ModelSpec) -> InstalledModel:
 def _store(
     features: dict[str, torch.Tensor], spec: ModelSpec, source: str, source_sha256: str
 ) -> InstalledModel:
-    """Write the features and then their manifest into the install folder."""
+    """Install the features as model `spec.name`; any failure leaves the installed one as it was."""
     folder = install_folder()
-    with _disk_errors(folder):
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
         return _write_model(features, spec, source, source_sha256, folder)
+    except OSError as error:
+        raise InstallError(
+            f"{folder}: could not install {spec.name} ({describe_os_error(error)}); "
+            "any model installed before is unchanged"
+        ) from error
 
 
 def _write_model(
@@ -316,38 +329,49 @@ def _write_model(
     source_sha256: str,
     folder: Path,
 ) -> InstalledModel:
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write the new model beside the old one, check it, and only then swap it in."""
     target, manifest = folder / f"{spec.name}.pth", folder / f"{spec.name}.json"
-    # Drop the old manifest first: a model must never look installed while its file is replaced.
-    manifest.unlink(missing_ok=True)
     # clone(): a view would drag its whole storage (the 400 MB classifier, say) into the file.
     compact = {key: tensor.clone().contiguous() for key, tensor in features.items()}
-    temporary = target.with_name(target.name + ".tmp")
+    # Serialised in memory, then written as plain bytes: torch.save straight to a file turns
+    # a full disk into an opaque RuntimeError; a plain write raises OSError(ENOSPC).
+    buffer = io.BytesIO()
+    torch.save(compact, buffer)
+    staged = write_temporary(target, buffer.getvalue())
+    staged_manifest = None
     try:
-        torch.save(compact, temporary)
+        read_state_dict(staged, spec.arch)  # what is on disk reads back as this model
         installed = InstalledModel(
             spec=spec,
             path=target,
-            sha256=_sha256_file(temporary),
-            size=temporary.stat().st_size,
+            sha256=_sha256_file(staged),
+            size=staged.stat().st_size,
             source=source,
             source_sha256=source_sha256,
         )
-        os.replace(temporary, target)
+        record = {
+            "schema": MANIFEST_SCHEMA,
+            "name": spec.name,
+            "arch": spec.arch,
+            "preprocessing": spec.preprocessing,
+            "sha256": installed.sha256,
+            "size": installed.size,
+            "source": source,
+            "source_sha256": source_sha256,
+            "installed": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        staged_manifest = write_temporary(manifest, json.dumps(record, indent=2) + "\n")
+        # Both files are complete: swap them in with renames, which need no space. The old
+        # manifest goes first, so a crash between the renames leaves "not installed", never
+        # a manifest describing another file (a model must never look installed while its
+        # file is replaced).
+        manifest.unlink(missing_ok=True)
+        os.replace(staged, target)
+        os.replace(staged_manifest, manifest)
     finally:
-        temporary.unlink(missing_ok=True)
-    record = {
-        "schema": MANIFEST_SCHEMA,
-        "name": spec.name,
-        "arch": spec.arch,
-        "preprocessing": spec.preprocessing,
-        "sha256": installed.sha256,
-        "size": installed.size,
-        "source": source,
-        "source_sha256": source_sha256,
-        "installed": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-    _write_atomically(manifest, json.dumps(record, indent=2) + "\n")
+        staged.unlink(missing_ok=True)
+        if staged_manifest is not None:
+            staged_manifest.unlink(missing_ok=True)
     return installed
 
 
@@ -357,13 +381,7 @@ def _disk_errors(where: Path) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        raise WeightsError(f"{where}: {error.strerror or error}") from error
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+        raise WeightsError(f"{where}: {describe_os_error(error)}") from error
 
 
 def _sha256_file(path: Path) -> str:

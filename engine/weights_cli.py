@@ -126,7 +126,8 @@ def _install_from_file(path: object, name: str | None, failure: int) -> int:
         installed = import_as(path, name)
     except WeightsError as error:
         print(f"error: {error}", file=sys.stderr)
-        return failure
+        # A file that was read but could not be stored is not bad input: the disk failed.
+        return FAILED if isinstance(error, weights.InstallError) else failure
     note = "" if installed.is_published_file else " (not the published file; hash differs)"
     print(f"Installed {installed.spec.name}: {installed.path} ({_mib(installed.size)}){note}")
     return OK

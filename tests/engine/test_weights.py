@@ -19,6 +19,7 @@ import torch
 from engine import weights
 from engine.vgg import WeightsError, expected_shapes
 from engine.weights import DownloadCancelled
+from tests.engine.helpers import fill_the_disk
 
 WEIGHTS_PATH = "/vgg19-test.pth"
 
@@ -286,6 +287,18 @@ def test_wrong_checksum_is_refused_and_nothing_is_installed(server, spec):
     assert installed_files() == []
 
 
+def test_a_download_onto_a_full_disk_leaves_the_installed_model_working(
+    server, spec, installed_template, monkeypatch
+):
+    before = install_copy(installed_template, weights.install_folder())
+    fill_the_disk(monkeypatch)
+    with pytest.raises(weights.InstallError, match="the disk is full"):
+        weights.download("vgg19", url=url_of(server), spec=spec)
+    assert weights.verify("vgg19").sha256 == before.sha256
+    # The checked download stays, so trying again needs no network.
+    assert installed_files() == [f"{spec.filename}.part", "vgg19.json", "vgg19.pth"]
+
+
 def test_not_found_fails_at_once(server, spec):
     with pytest.raises(WeightsError, match="HTTP 404"):
         weights.download("vgg19", url=url_of(server, "/missing.pth"), spec=spec)
@@ -335,6 +348,22 @@ def test_import_of_a_good_file_works_offline(generated, monkeypatch):
     assert installed.size < generated.size  # the classifier was left behind
     state, spec = weights.load_installed("vgg19")
     assert set(state) == set(expected_shapes("vgg19")) and spec.preprocessing == "torchvision"
+
+
+def folder_contents() -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in weights.install_folder().iterdir()}
+
+
+def test_an_import_onto_a_full_disk_leaves_the_installed_model_working(
+    installed_template, generated, monkeypatch
+):
+    before = install_copy(installed_template, weights.install_folder())
+    files = folder_contents()
+    fill_the_disk(monkeypatch)
+    with pytest.raises(WeightsError, match="could not install vgg19 .the disk is full.*unchanged"):
+        weights.import_file(generated.path, "vgg19")
+    assert folder_contents() == files  # the old model untouched, no temporary file left
+    assert weights.verify("vgg19").sha256 == before.sha256
 
 
 def test_import_of_a_missing_file():

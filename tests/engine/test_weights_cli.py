@@ -14,6 +14,7 @@ import torch
 from engine import weights
 from engine.weights import ProgressInfo
 from engine.weights_cli import add_weights_commands, format_progress
+from tests.engine.helpers import fill_the_disk
 
 
 @pytest.fixture(autouse=True)
@@ -109,6 +110,18 @@ def test_import_of_a_vgg16_file_as_vgg16_caffe(capsys, tmp_path):
     assert (installed.spec.arch, installed.spec.preprocessing) == ("vgg16", "caffe")
     code, out, _ = run(capsys, "list")
     assert "vgg16-caffe" in out and str(installed.path) in out
+
+
+def test_import_onto_a_full_disk_fails_in_one_line_and_keeps_the_model(
+    capsys, random_weights_file, monkeypatch
+):
+    assert run(capsys, "import", random_weights_file, "--as", "vgg19")[0] == 0
+    fill_the_disk(monkeypatch)
+    code, _, err = run(capsys, "import", random_weights_file, "--as", "vgg19")
+    assert code == 1  # not bad input: the disk failed
+    assert len(err.strip().splitlines()) == 1 and "the disk is full" in err
+    code, out, _ = run(capsys, "verify", "vgg19")
+    assert code == 0 and out.startswith("ok     vgg19:")
 
 
 def test_verify_with_nothing_installed_says_how_to_get_a_model(capsys):
