@@ -9,6 +9,7 @@ JSON is missing or damaged is not a session (it is set aside, never half-restore
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -19,12 +20,14 @@ from pathlib import Path
 
 from PIL import Image
 
+from engine.files import write_atomically
 from engine.images import ImageError, load_image, save_image
 from engine.settings import RunSettings
 
 SESSION_VERSION = 1
 MAX_JSON_BYTES = 1_000_000  # a session or preset is a few kB; refuse anything absurd
 MAX_SNAPSHOTS = 200
+MAX_SET_ASIDE = 5  # damaged files kept for inspection, per file
 DATA_DIR_ENV = "IMPASTO_DATA_DIR"
 
 
@@ -68,7 +71,8 @@ def save_session(session: Session, folder: Path | None = None) -> Path:
     """
     folder = folder or autosave_folder()
     folder.parent.mkdir(parents=True, exist_ok=True)
-    fresh, old = folder.with_name(folder.name + ".new"), folder.with_name(folder.name + ".old")
+    _recover(folder)  # a copy left by a crash is the session until this save replaces it
+    fresh, old = _siblings(folder)
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir()
     try:
@@ -82,6 +86,27 @@ def save_session(session: Session, folder: Path | None = None) -> Path:
     fresh.rename(folder)
     shutil.rmtree(old, ignore_errors=True)
     return folder
+
+
+def _siblings(folder: Path) -> tuple[Path, Path]:
+    """The folders a save writes into (`.new`) and moves the previous session to (`.old`)."""
+    return folder.with_name(folder.name + ".new"), folder.with_name(folder.name + ".old")
+
+
+def _recover(folder: Path) -> None:
+    """Put back a complete session left beside `folder` by a crash in the middle of a save.
+
+    A crash between save_session's two renames leaves no `folder`, a complete `.old` and a
+    complete `.new`. A copy is complete when it has session.json (written last). The newest
+    complete copy becomes `folder`; the next save removes what is left.
+    """
+    if (folder / "session.json").exists():
+        return
+    for candidate in _siblings(folder):
+        if (candidate / "session.json").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # no session.json: not a session
+            candidate.rename(folder)
+            return
 
 
 def _write_session(session: Session, folder: Path) -> None:
@@ -110,6 +135,7 @@ def _write_session(session: Session, folder: Path) -> None:
 def load_session(folder: Path | None = None) -> Session | None:
     """The session in `folder`, None if there is none, SessionError if it is damaged."""
     folder = folder or autosave_folder()
+    _recover(folder)
     path = folder / "session.json"
     if not path.exists():
         return None
@@ -143,16 +169,41 @@ def load_session(folder: Path | None = None) -> Session | None:
 
 def discard_session(folder: Path | None = None) -> None:
     """Forget the autosaved session (after a clean exit or when the user declines it)."""
-    shutil.rmtree(folder or autosave_folder(), ignore_errors=True)
+    folder = folder or autosave_folder()
+    for path in (folder, *_siblings(folder)):  # a copy left by a crash would come back
+        shutil.rmtree(path, ignore_errors=True)
 
 
-def set_aside(path: Path) -> Path | None:
-    """Move a damaged file or folder out of the way, keeping it for the user to inspect."""
+def set_aside(path: Path, label: str = "damaged", keep: int = MAX_SET_ASIDE) -> Path | None:
+    """Move a damaged file or folder out of the way, keeping it for the user to inspect.
+
+    Each one gets its own time-stamped name (a second one in the same second is numbered),
+    so an earlier copy is never overwritten; only the `keep` newest are kept.
+    """
     if not path.exists():
         return None
-    target = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    stem = f"{path.name}.{label}-"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    earlier = sorted(path.parent.glob(f"{glob.escape(stem)}*"), key=lambda p: _aside_order(p, stem))
+    # Within one second, count on from the newest (not the first free name: pruning frees
+    # old names, and reusing one would file the newest copy as the oldest).
+    same_second = [_aside_order(p, stem)[1] for p in earlier if _aside_order(p, stem)[0] == stamp]
+    name = f"{stem}{stamp}-{max(same_second) + 1}" if same_second else f"{stem}{stamp}"
+    target = path.with_name(name)
     shutil.move(str(path), target)
+    kept = [*earlier, target]  # oldest first: the time stamp, then the number within a second
+    for old in kept[:-keep] if keep > 0 else []:
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
     return target
+
+
+def _aside_order(path: Path, stem: str) -> tuple[str, int]:
+    rest = path.name.removeprefix(stem)  # "20250101-120000" or "20250101-120000-2"
+    stamp, number = rest[:15], rest[16:]
+    return stamp, int(number) if number.isdigit() else 1
 
 
 def read_json(path: Path, max_bytes: int = MAX_JSON_BYTES) -> dict:
@@ -173,12 +224,4 @@ def read_json(path: Path, max_bytes: int = MAX_JSON_BYTES) -> dict:
 
 def write_json(path: Path, data: dict) -> None:
     """Write JSON atomically: a crash mid-write leaves the old file, never half a file."""
-    temp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(temp, "w", encoding="utf-8") as file:
-            json.dump(data, file, indent=2)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+    write_atomically(path, json.dumps(data, indent=2))

@@ -1,8 +1,9 @@
 """User preferences: a small versioned JSON file in the platform's app-data folder.
 
 Run parameters are not preferences; the last RunSettings are stored here only so the
-next launch starts where the artist left off. A corrupt file is moved aside and the
-defaults are used, so a bad file never stops the app from starting.
+next launch starts where the artist left off. A corrupt file is moved aside (as
+`preferences.json.bad-<time>`, the few newest kept) and the defaults are used, so a bad
+file never stops the app from starting.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
 
-from engine.session import read_json
+from engine.files import describe_os_error, write_atomically
+from engine.session import read_json, set_aside
 
 SCHEMA_VERSION = 1
 MAX_BYTES = 256_000  # a preferences file is a few kB
@@ -57,11 +59,10 @@ class Preferences:
         """Write atomically; failing to save preferences is never worth a crash."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            temp = self.path.with_suffix(".tmp")
-            temp.write_text(json.dumps(self.values, indent=2, sort_keys=True), "utf-8")
-            os.replace(temp, self.path)
+            write_atomically(self.path, json.dumps(self.values, indent=2, sort_keys=True))
         except OSError as error:
-            self.problem = f"could not save preferences to {self.path}: {error.strerror or error}"
+            reason = describe_os_error(error)
+            self.problem = f"could not save preferences to {self.path}: {reason}"
 
     def _load(self) -> None:
         if not self.path.exists():
@@ -76,10 +77,10 @@ class Preferences:
         self.values.update({key: value for key, value in data.items() if key in DEFAULTS})
 
     def _move_aside(self, error: Exception) -> None:
-        aside = self.path.with_name(FILE_NAME + ".bad")
         reason = str(error).removeprefix(f"{self.path}: ")
         try:
-            os.replace(self.path, aside)
+            # Each bad file keeps its own name: a second one must not overwrite the first.
+            aside = set_aside(self.path, label="bad")
             self.problem = f"the preferences file was unreadable ({reason}); kept as {aside}"
         except OSError:
             self.problem = f"the preferences file {self.path} was unreadable ({reason})"

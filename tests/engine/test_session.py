@@ -101,3 +101,58 @@ def test_failed_save_keeps_the_previous_session(tmp_path, monkeypatch):
     restored = load_session(folder)
     assert restored.iteration == 7 and restored.latest.tobytes() == painting(seed=9).tobytes()
     assert [p.name for p in tmp_path.iterdir()] == ["autosave"]  # no half-written folder
+
+
+def crash_between_the_renames(folder, older: Session, newer: Session) -> None:
+    """What save_session leaves if it dies between its two renames: no `folder`, the
+    previous session complete in `.old` and the new one complete in `.new`."""
+    save_session(older, folder.with_name("older"))
+    folder.with_name("older").rename(folder.with_name(folder.name + ".old"))
+    save_session(newer, folder.with_name("newer"))
+    folder.with_name("newer").rename(folder.with_name(folder.name + ".new"))
+
+
+def test_a_crash_between_the_renames_loses_nothing(tmp_path, monkeypatch):
+    folder = tmp_path / "autosave"
+    crash_between_the_renames(folder, session(iteration=7), session(iteration=9))
+    assert not folder.exists()
+    assert load_session(folder).iteration == 9  # the newest complete copy
+
+    # The next save must not delete the copies before it has written its own: a failed one
+    # (a full disk) still leaves the recovered session.
+    crash_between_the_renames(tmp_path / "again", session(iteration=7), session(iteration=9))
+    import engine.session as module
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(module, "write_json", disk_full)
+    with pytest.raises(OSError):
+        save_session(session(iteration=11), tmp_path / "again")
+    assert load_session(tmp_path / "again").iteration == 9
+
+
+def test_an_older_complete_copy_is_found_when_the_newer_is_half_written(tmp_path):
+    folder = tmp_path / "autosave"
+    crash_between_the_renames(folder, session(iteration=7), session(iteration=9))
+    (tmp_path / "autosave.new" / "session.json").unlink()  # written last: this copy is half
+    assert load_session(folder).iteration == 7
+
+
+def test_discarding_removes_copies_left_by_a_crash(tmp_path):
+    folder = tmp_path / "autosave"
+    crash_between_the_renames(folder, session(iteration=7), session(iteration=9))
+    discard_session(folder)
+    assert load_session(folder) is None and list(tmp_path.iterdir()) == []
+
+
+def test_each_set_aside_file_keeps_its_own_name_and_only_the_newest_are_kept(tmp_path):
+    path = tmp_path / "preferences.json"
+    kept = []
+    for n in range(7):
+        path.write_text(f"bad {n}")
+        kept.append(set_aside(path, label="bad", keep=5))
+    assert len(set(kept)) == 7  # never one over another
+    left = sorted(tmp_path.iterdir())
+    assert len(left) == 5 and set(left) == set(kept[2:])  # the two oldest went
+    assert {p.read_text() for p in left} == {f"bad {n}" for n in range(2, 7)}

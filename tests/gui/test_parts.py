@@ -37,8 +37,19 @@ def test_corrupt_preferences_give_defaults_and_move_aside(tmp_path, monkeypatch)
     prefs = Preferences()
     assert prefs.get("open_folder") == ""
     assert "unreadable" in prefs.problem
-    assert (tmp_path / (FILE_NAME + ".bad")).exists()
+    assert len(list(tmp_path.glob(FILE_NAME + ".bad-*"))) == 1
     assert not (tmp_path / FILE_NAME).exists()
+
+
+def test_a_second_corrupt_preferences_file_keeps_the_first_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMPASTO_CONFIG_DIR", str(tmp_path))
+    problems = []
+    for text in ("{ first", "{ second"):
+        (tmp_path / FILE_NAME).write_text(text)
+        problems.append(Preferences().problem)
+    kept = list(tmp_path.glob(FILE_NAME + ".bad-*"))
+    assert sorted(p.read_text() for p in kept) == ["{ first", "{ second"]
+    assert all(any(f"kept as {p}" in problem for p in kept) for problem in problems)
 
 
 def test_settings_and_geometry_are_remembered(qtbot, random_network):
