@@ -104,16 +104,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def stylize(args: argparse.Namespace) -> int:
     try:
-        settings, not_given = _settings_from_args(args)
+        settings = _settings_from_args(args)
         check_outputs(*_inputs_and_outputs(args, settings), images=("-o",))
         content = load_image(args.content)
         styles = [load_image(path) for path in args.styles]
         init_image = None
         if settings.init not in ("content", "noise"):
             init_image = load_image(settings.init)
-        network, recommended = _load_network(args, settings)
-        # A model may recommend its own loss weights (the Caffe VGG works on 0-255 pixels).
-        settings = settings.replace(**{k: v for k, v in recommended.items() if k in not_given})
+        network = _load_network(args, settings)
         device = pick_device(settings.device)
         run = StyleTransfer(content, styles, settings, network, device, init_image=init_image)
     except (ImageError, WeightsError, InputTooSmall, OutputError, ValueError) as error:
@@ -160,7 +158,7 @@ def stylize(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, set[str]]:
+def _settings_from_args(args: argparse.Namespace) -> RunSettings:
     style_layers = _names(args.style_layers)
     layer_weights = dict.fromkeys(style_layers, 1.0)
     if args.style_layer_weights:
@@ -184,7 +182,7 @@ def _settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, set[str]
             content_layers=_names(args.content_layers),
             style_layers=style_layers,
             style_layer_weights=tuple(layer_weights.values()),
-            **given,  # the rest keep the defaults (or the model's recommended weights)
+            **given,  # the rest keep the defaults, which suit every model (engine/losses.py)
             style_blend=blend,
             style_scale=args.style_scale,
             size=scales[-1] if scales else args.size,
@@ -200,7 +198,7 @@ def _settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, set[str]
         )
     except ValueError as error:
         raise UsageError(str(error)) from error
-    return settings, set(loss_weights) - set(given)
+    return settings
 
 
 def _inputs_and_outputs(
@@ -219,11 +217,10 @@ def _inputs_and_outputs(
     return inputs, outputs
 
 
-def _load_network(args: argparse.Namespace, settings: RunSettings) -> tuple[Network, dict]:
-    """The network, and the loss weights its model recommends (if any)."""
+def _load_network(args: argparse.Namespace, settings: RunSettings) -> Network:
     if args.weights is not None:
         state = read_state_dict(args.weights, settings.model)
-        return Network(state, settings.model, args.preprocessing), {}
+        return Network(state, settings.model, args.preprocessing)
     try:
         from engine import weights
     except ImportError:
@@ -235,8 +232,7 @@ def _load_network(args: argparse.Namespace, settings: RunSettings) -> tuple[Netw
             f"(or `python main.py weights import FILE`), or pass --weights FILE"
         )
     state, spec = weights.load_installed(name)
-    recommended = getattr(spec, "recommended_weights", None) or {}
-    return Network(state, spec.arch, spec.preprocessing), dict(recommended)
+    return Network(state, spec.arch, spec.preprocessing)
 
 
 def _name_input(error: Exception, args: argparse.Namespace) -> str:

@@ -1,13 +1,16 @@
 """The loss terms, as tiny modules. Each holds its target as a buffer, so a weight can
 change between steps without recomputing any target.
 
-Normalisation follows neural-style (Johnson's implementation of Gatys et al.), whose
-documented defaults the settings build on:
-- content: mean squared error of the features;
-- style: mean squared error of Gram matrices, each Gram divided by C*H*W (the paper uses
-  1/(4 N^2 M^2) on a summed error; dividing by the element count instead keeps a layer's
-  loss independent of the image size, so one style weight works at every output size);
-- total variation: mean squared difference of neighbouring pixels.
+Normalisation departs from the paper on purpose, so that a loss weight means the same on
+every network and preprocessing (torchvision's VGG19, a Caffe VGG16 seeing 0-255 pixels,
+even a random net: their activations differ by factors of 50 and more):
+- content: mean squared feature error divided by the target's mean square, i.e. the
+  relative error (0 at the photo, about 1 for an unrelated image);
+- style: mean squared error of Gram matrices (each divided by C*H*W so it does not grow with
+  the image size), divided by the target Gram's mean square: each layer's term is a
+  relative error too, so equal layer weights really weigh the layers equally;
+- total variation: mean squared difference of neighbouring pixels, on the [0, 1] image the
+  optimiser sees whatever the network's preprocessing, so it needs no normalising.
 Optional, from crowsonkb/style-transfer-pytorch: a moment (Wasserstein-2) style loss.
 """
 
@@ -33,19 +36,25 @@ def normalised_blend(blend: torch.Tensor, styles: int) -> torch.Tensor:
     return blend / blend.sum()
 
 
+def mean_square(target: torch.Tensor) -> torch.Tensor:
+    """A target's scale, the divisor of its relative error (never zero)."""
+    return target.detach().pow(2).mean().clamp_min(1e-12)
+
+
 class ContentLoss(nn.Module):
-    """Feature distance to the content image at one layer."""
+    """Relative feature distance to the content image at one layer."""
 
     def __init__(self, target: torch.Tensor):
         super().__init__()
         self.register_buffer("target", target.detach())
+        self.register_buffer("scale", mean_square(target))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return F.mse_loss(features, self.target)
+        return F.mse_loss(features, self.target) / self.scale
 
 
 class StyleLoss(nn.Module):
-    """Gram distance at one layer to a blend of one or more style images.
+    """Relative Gram distance at one layer to a blend of one or more style images.
 
     The per-style Grams are kept separately; the blend weights are a buffer, so changing
     the blend re-mixes stored Grams instead of running the network on the styles again.
@@ -60,9 +69,10 @@ class StyleLoss(nn.Module):
     def set_blend(self, blend: torch.Tensor) -> None:
         self.blend.copy_(normalised_blend(blend, len(self.grams)))
         self.target = torch.einsum("s,sij->ij", self.blend, self.grams)  # mixed once, not per step
+        self.scale = mean_square(self.target)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return F.mse_loss(gram_matrix(features)[0], self.target)
+        return F.mse_loss(gram_matrix(features)[0], self.target) / self.scale
 
 
 def total_variation(image: torch.Tensor) -> torch.Tensor:

@@ -3,10 +3,9 @@
 Defaults follow the published tools, for ImageNet-trained VGG19 (never for a random net):
 - layers: Gatys et al. 2016 and neural-style: content relu4_2; style relu1_1 ... relu5_1,
   equal layer weights;
-- loss weights: the PyTorch style-transfer tutorial's content 1, style 1e6, which uses the
-  same normalisation as engine/losses.py with torchvision's VGG19 weights. The Caffe VGG19
-  (0-255 inputs) has its own recommended weights in engine/models.json (neural-style's
-  content 5, style 100) because its activations are about 58 times larger;
+- loss weights: content 1, style 5, TV 1, measured on a trained VGG16 (bench/README.md,
+  "Defaults"). The losses are relative errors (engine/losses.py), so these weights mean
+  the same for every model and preprocessing; none has weights of its own;
 - optimizer: L-BFGS, as neural-style and the paper; one step is one L-BFGS iteration,
   learning rate 1, history 100. Adam: learning rate 0.02 on pixels in [0, 1] (crowsonkb's
   style-transfer-pytorch; neural-style's 10 on 0-255 pixels is the same order);
@@ -40,7 +39,7 @@ class RunSettings:
     style_layers: tuple[str, ...] = STYLE_LAYERS
     style_layer_weights: tuple[float, ...] = (1.0,) * len(STYLE_LAYERS)
     content_weight: float = 1.0
-    style_weight: float = 1e6
+    style_weight: float = 5.0
     tv_weight: float = 1.0
     style_blend: tuple[float, ...] = ()  # one weight per style image; empty means equal
     style_scale: float = 1.0  # style image's longest side relative to the output's

@@ -36,7 +36,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -103,8 +103,6 @@ class ModelSpec:
     download_size: int
     size_is_exact: bool
     source: str
-    # Loss weights for this model when the user gives none (the Caffe VGG sees 0-255 pixels).
-    recommended_weights: dict = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def filename(self) -> str:

@@ -167,7 +167,7 @@ class ControlsPanel(QWidget):
         self.preset.activated.connect(self._on_preset)
 
         self.content_weight = LogSlider(1e-3, 1e3)
-        self.style_weight = LogSlider(1e2, 1e12)
+        self.style_weight = LogSlider(0.01, 1e4)
         self.tv_weight = LogSlider(1e-3, 1e4)
         self.content_weight.valueChanged.connect(self._on_content_weight)
         self.style_weight.valueChanged.connect(self._on_style_weight)
