@@ -20,6 +20,7 @@ from PIL import Image
 from engine.color import keep_luminance_only, match_color_statistics
 from engine.device import has_bfloat16, is_out_of_memory, pick_device, release_memory
 from engine.images import resize_longest, to_image, to_tensor
+from engine.lbfgs import PixelLBFGS
 from engine.losses import (
     ContentLoss,
     LayerStyleLoss,
@@ -32,17 +33,24 @@ from engine.losses import (
 from engine.settings import RunSettings
 from engine.vgg import VGGFeatures
 
+# Steps in a row without progress before the optimizer restarts, and before the run stops.
+RESTART_AFTER, STALL_STEPS = 4, 10
 # Below this, the deepest style layer (after four poolings) has no pixels left.
 MIN_SIDE = 16
 LIVE_FIELDS = ("content_weight", "style_weight", "tv_weight", "style_layer_weights",
                "style_blend", "learning_rate", "average", "preserve_colors")  # fmt: skip
 DISPLAY_FIELDS = ("average", "preserve_colors")  # change what is shown, not what is optimised
 __all__ = ["StyleTransfer", "StepReport", "Network", "InputTooSmall", "RunOutOfMemory",
-           "keep_luminance_only"]  # fmt: skip
+           "RunStalled", "keep_luminance_only"]  # fmt: skip
 
 
 class InputTooSmall(ValueError):
     """An input image too small or too thin to run at the requested size."""
+
+
+class RunStalled(RuntimeError):
+    """The run could not make progress even after restarting its optimizer. The image is
+    back at the last good one; the message says what went wrong."""
 
 
 class RunOutOfMemory(RuntimeError):
@@ -132,14 +140,21 @@ class StyleTransfer:
         # in whichever thread steps (it costs nothing to repeat).
         torch.set_flush_denormal(True)
         started = time.perf_counter()
+        evaluated = self.image.detach().clone()  # the point this step's loss is taken at
         try:
             with torch.enable_grad():
                 if self.settings.optimizer == "lbfgs":
                     total = self.optimizer.step(self._closure)
+                    good = self.optimizer.rejected is None
+                    non_finite = self.optimizer.rejected == "non-finite"
                 else:
-                    self.optimizer.zero_grad(set_to_none=True)
                     total = self._closure()
-                    self.optimizer.step()
+                    non_finite = not _finite(total, self.image.grad)
+                    good = not non_finite
+                    if good:
+                        self.optimizer.step()
+                        with torch.no_grad():
+                            self.image.clamp_(0, 1)  # Adam: keep pixels in range
         except Exception as error:
             if not is_out_of_memory(error):
                 raise
@@ -149,20 +164,15 @@ class StyleTransfer:
                 f"out of memory on {self.device.type.upper()} at {width}×{height} px; "
                 "the last good image is kept"
             ) from error
-        if self.settings.optimizer != "lbfgs":
-            # Adam: keep pixels in range. L-BFGS is left alone, as in neural-style: clipping
-            # would move the pixels away from the step it took, its curvature pairs would no
-            # longer describe its steps, and it then paints noise (measured: at 192 px the
-            # style loss after 60 steps was 4 times higher, with blotches). The image
-            # is clamped whenever it is read instead.
-            with torch.no_grad():
-                self.image.clamp_(0, 1)
-        rolled_back, message = False, ""
-        if not (torch.isfinite(total) and torch.isfinite(self.image).all()):
-            rolled_back, message = True, self._roll_back()
-        else:
-            self._last_good.copy_(self.image.detach())
+        message = ""
+        if good:
+            self._last_good.copy_(evaluated)
             self._update_average()
+        elif non_finite and self.settings.optimizer != "lbfgs":
+            message = self._roll_back()
+        elif non_finite:
+            message = "loss became NaN or infinite; step undone, next step smaller"
+        message = self._watch_progress(good, float(total), message)
         self.iteration += 1
         self._steps_in_scale += 1
         self.seconds += time.perf_counter() - started
@@ -173,7 +183,7 @@ class StyleTransfer:
             size=(self.image.shape[-1], self.image.shape[-2]),
             losses=dict(self._last_terms),
             seconds=self.seconds,
-            rolled_back=rolled_back,
+            rolled_back=non_finite,
             message=message,
         )
 
@@ -262,6 +272,8 @@ class StyleTransfer:
         self._last_good = self.image.detach().clone()
         self._last_terms = {"content": 0.0, "style": 0.0, "tv": 0.0, "total": 0.0}
         self.scale_index, self._steps_in_scale = index, 0
+        self._previous_loss, self._idle_steps = None, 0
+        self._first_loss, self._best_loss = None, math.inf
         # The averaged iterate restarts at each scale: older images have another size.
         self._average, self._average_steps = torch.zeros_like(self._last_good), 0
         self._make_optimizer(reset=True)
@@ -358,12 +370,12 @@ class StyleTransfer:
                 group["lr"] = lr
             return
         if self.settings.optimizer == "lbfgs":
-            self.optimizer = torch.optim.LBFGS([self.image], lr=lr, max_iter=1, history_size=100)
+            self.optimizer = PixelLBFGS(self.image, history=100, lr=lr)
         else:
             self.optimizer = torch.optim.Adam([self.image], lr=lr)
 
     def _closure(self) -> torch.Tensor:
-        self.optimizer.zero_grad(set_to_none=True)
+        self.image.grad = None
         total = self._loss()
         if torch.isfinite(total):
             total.backward()
@@ -395,9 +407,44 @@ class StyleTransfer:
         self._average.mul_(decay).add_(self.image.detach(), alpha=1 - decay)
         self._average_steps += 1
 
-    def _recover_from_out_of_memory(self) -> None:
+    def _watch_progress(self, good: bool, loss: float, message: str) -> str:
+        """Count steps that made no progress (undone, zero gradient, a loss frozen to the last
+        digit, as when every ReLU has died). After a few, restart the optimizer. After more,
+        a run that never improved at this scale, or whose gradient is zero, stops with a
+        clear message rather than spin; one that did improve has simply converged."""
+        grad = self.image.grad
+        dead = grad is not None and loss > 0 and not bool(grad.any())
+        previous, self._previous_loss = self._previous_loss, loss
+        frozen = previous is not None and abs(loss - previous) <= 1e-7 * abs(loss)
+        if good:
+            self._first_loss = loss if self._first_loss is None else self._first_loss
+            self._best_loss = min(loss, self._best_loss)
+        self._idle_steps = self._idle_steps + 1 if (not good or dead or frozen) else 0
+        if self._idle_steps >= STALL_STEPS:
+            improved = self._first_loss is not None and self._best_loss < self._first_loss
+            if improved and not dead:
+                self._idle_steps = 0
+                return message
+            self._restore_last_good()
+            why = "the gradient is zero" if dead else "no step lowers the loss"
+            raise RunStalled(
+                f"the run stopped making progress at step {self.iteration + 1} ({why}, even "
+                "after restarting the optimizer); the last good image is kept"
+            )
+        if self._idle_steps == RESTART_AFTER:
+            self._restore_last_good()
+            self._make_optimizer(reset=True)
+            return (message + "; " if message else "") + "no progress: optimizer restarted"
+        return message
+
+    def _restore_last_good(self) -> None:
         with torch.no_grad():
             self.image.copy_(self._last_good)
+        self.image.grad = None
+
+    def _recover_from_out_of_memory(self) -> None:
+        # Memory runs out in the forward or backward pass, before any update: the image is
+        # still the last good one. Only the optimizer's state may be half made.
         self.image.grad = None
         self._make_optimizer(reset=True)
         release_memory(self.device)
@@ -410,6 +457,10 @@ class StyleTransfer:
         self.settings = self.settings.replace(learning_rate=lower)
         self._make_optimizer(reset=True)
         return f"loss became NaN or infinite; rolled back, learning rate lowered to {lower:g}"
+
+
+def _finite(loss: torch.Tensor, grad: torch.Tensor | None) -> bool:
+    return bool(torch.isfinite(loss)) and (grad is None or bool(torch.isfinite(grad).all()))
 
 
 def _check_sizes(content: Image.Image, styles: list[Image.Image], settings: RunSettings) -> None:

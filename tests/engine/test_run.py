@@ -133,8 +133,9 @@ def test_init_from_a_given_image(random_network):
 def test_nan_loss_rolls_back_and_lowers_the_learning_rate(random_network):
     run = StyleTransfer(photo(), [painting()], SMALL.replace(optimizer="adam", steps=10),
                         random_network)  # fmt: skip
-    run.step(), run.step()
-    good = run.image.detach().clone()
+    run.step()
+    good = run.image.detach().clone()  # what step 2 evaluates: the last image known good
+    run.step()
     run.update(content_weight=float("nan"))
     report = run.step()
     assert report.rolled_back and "NaN" in report.message
