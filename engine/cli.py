@@ -127,7 +127,7 @@ def stylize(args: argparse.Namespace) -> int:
             report = run.step()
             steps.append({"iteration": report.iteration, "scale": report.scale_index,
                           "seconds": round(report.seconds, 4), **report.losses})  # fmt: skip
-            if report.rolled_back:
+            if report.message:  # a rollback or a restart: say so, the run goes on
                 print(f"impasto: step {report.iteration}: {report.message}", file=sys.stderr)
             progress.show(report)
         progress.finish()

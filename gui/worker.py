@@ -28,7 +28,7 @@ from PySide6.QtGui import QImage
 
 from engine.device import describe_device, is_out_of_memory, pick_device, release_memory
 from engine.images import ImageError, resize_longest
-from engine.run import Network, RunOutOfMemory, StepReport, StyleTransfer
+from engine.run import Network, RunOutOfMemory, RunStalled, StepReport, StyleTransfer
 from engine.settings import RunSettings
 from engine.vgg import WeightsError
 from gui.qimage import array_to_qimage, pil_to_qimage
@@ -203,7 +203,7 @@ class EngineWorker(QObject):
             reason = self._loop(run)
         except Exception as error:
             reason = "failed"
-            if isinstance(error, RunOutOfMemory):
+            if isinstance(error, (RunOutOfMemory, RunStalled)):
                 self._show_last_good(run)
             self.failed.emit(*_classify(error))
         finally:
@@ -266,7 +266,7 @@ class EngineWorker(QObject):
                 continue
             report = run.step()
             self.steps_done += 1
-            if report.rolled_back:
+            if report.message:
                 self.notice.emit(report.message)
             with self._frame_lock:
                 losses = report.losses
@@ -366,6 +366,8 @@ def _classify(error: Exception) -> tuple[str, str]:
         return "oom", f"Out of memory at this size. ({detail})" if detail else "Out of memory."
     if isinstance(error, ImageError | ValueError):
         return "input", str(error)
+    if isinstance(error, RunStalled):
+        return "error", f"Stopped: {error}."
     return "error", f"The run failed: {type(error).__name__}: {error}"
 
 

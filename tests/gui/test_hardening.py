@@ -112,6 +112,30 @@ def test_out_of_memory_in_a_step_keeps_the_last_good_image(
     qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
 
 
+def test_a_run_that_stalls_stops_with_a_message_and_keeps_its_picture(
+    window, qtbot, images, monkeypatch
+):
+    """Every ReLU dead (zero gradient, frozen loss): the window must not spin through the
+    step budget showing nothing; it says why and keeps the last good picture."""
+    calls, real_loss = [0], StyleTransfer._loss
+
+    def loss(self):
+        calls[0] += 1
+        return real_loss(self) if calls[0] <= 3 else (self.image * 0).sum() + 7.0
+
+    monkeypatch.setattr(StyleTransfer, "_loss", loss)
+    state = window.state
+    load_inputs(window, images)
+    state.set_settings(steps=200)
+    state.start()
+    qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
+    bar = window.messages
+    assert bar.isVisible() and bar.property("level") == "error"
+    assert "stopped making progress" in bar.text.text()
+    assert calls[0] < 30  # stopped long before the 200-step budget
+    assert state.frame is not None and window.canvas.pixmap is not None
+
+
 # --- (b) a save that fails ---------------------------------------------------------------
 
 
