@@ -102,6 +102,11 @@ def test_first_frames_fall_smoothly_without_saturated_noise(trained_state, prepr
         assert (frame - photo_tensor).abs().max() < 0.6  # no pixel thrown across the range
     assert all(b <= a * 1.05 for a, b in zip(totals, totals[1:], strict=False))
     assert totals[-1] < 0.6 * totals[0]
+    # And the picture moves at once: no budget spent on steps too small to see in 8 bits.
+    first = StyleTransfer(content, [style], settings(steps=2),
+                          network(trained_state, preprocessing))  # fmt: skip
+    first.step()
+    assert (first.preview() != _eight_bit(first._content)).mean() > 0.2
 
 
 def test_a_loss_weight_means_the_same_on_both_preprocessings(trained_state):
@@ -190,6 +195,10 @@ def _structure_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
         return torch.nn.functional.avg_pool2d(luminance, 8).flatten()
 
     return torch.corrcoef(torch.stack([broad(a), broad(b)]))[0, 1].item()
+
+
+def _eight_bit(image: torch.Tensor):
+    return image[0].mul(255).round().byte().permute(1, 2, 0).numpy()
 
 
 def _saturated(image: torch.Tensor) -> float:
