@@ -1,11 +1,16 @@
 """Run Impasto's engine for the benchmark (main virtualenv). Prints one line per event,
 flushed, so the benchmark can time them on arrival:
 READY (model and targets built), STEP i, IMAGE i path (a checkpoint written), DONE.
+
+--arch/--preprocessing say what the weights file is (the random VGG19: vgg19/caffe, the
+trained VGG16 of tests/trained_vgg.py: vgg16/caffe). --engine-weights runs with the engine's
+own default content, style and TV weights (RunSettings) instead of the ones given.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -31,6 +36,10 @@ def main() -> None:
     p.add_argument("--learning-rate", type=float)
     p.add_argument("--content-weight", type=float, default=1.0)
     p.add_argument("--style-weight", type=float, default=1.0)
+    p.add_argument("--tv-weight", type=float, default=0.0)
+    p.add_argument("--engine-weights", action="store_true", help="RunSettings' default weights")
+    p.add_argument("--arch", default="vgg19", choices=("vgg19", "vgg16"))
+    p.add_argument("--preprocessing", default="caffe", choices=("caffe", "torchvision"))
     p.add_argument("--save-every", type=int, default=0)
     p.add_argument("--out", default="out.png")
     p.add_argument("--device", default="cpu")
@@ -41,19 +50,25 @@ def main() -> None:
         torch.set_num_threads(args.threads)
 
     scales = tuple(int(s) for s in args.scales.split(",") if s)
+    weights = {}
+    if not args.engine_weights:
+        weights = dict(
+            content_weight=args.content_weight,
+            style_weight=args.style_weight,
+            tv_weight=args.tv_weight,
+        )
     settings = RunSettings(
+        model=args.arch,
         size=args.size,
         scales=scales,
         steps=args.steps // max(1, len(scales)),
         optimizer=args.optimizer,
         learning_rate=args.learning_rate,
-        content_weight=args.content_weight,
-        style_weight=args.style_weight,
-        tv_weight=0.0,
+        **weights,
         device=args.device,
         init="content",
     )
-    network = Network(read_state_dict(args.weights, "vgg19"), "vgg19", preprocessing="caffe")
+    network = Network(read_state_dict(args.weights, args.arch), args.arch, args.preprocessing)
     run = StyleTransfer(
         load_image(args.content),
         [load_image(args.style)],
@@ -61,6 +76,10 @@ def main() -> None:
         network,
         torch.device(args.device),
     )
+    weights_used = {
+        k: getattr(settings, k) for k in ("content_weight", "style_weight", "tv_weight")
+    }
+    print("SETTINGS", json.dumps(weights_used), flush=True)
     print("READY", flush=True)
     out = Path(args.out)
     while not run.done:
