@@ -5,14 +5,18 @@ the user's path, never the temporary one."""
 from __future__ import annotations
 
 import errno
+import glob
 import os
+import shutil
 import tempfile
+import time
 from pathlib import Path
 
 # Read once at import (os.umask can only be read by setting it): written files get the
 # permissions any new file would, not the private 0600 of a temporary file.
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
+MAX_SET_ASIDE = 5  # damaged files kept for inspection, per file
 
 
 class SaveError(OSError):
@@ -70,3 +74,35 @@ def write_atomically(path: Path, data: bytes | str) -> None:
     except OSError as error:
         temp.unlink(missing_ok=True)
         raise SaveError(path, error) from error
+
+
+def set_aside(path: Path, label: str = "damaged", keep: int = MAX_SET_ASIDE) -> Path | None:
+    """Move a damaged file or folder out of the way, keeping it for the user to inspect.
+
+    Each one gets its own time-stamped name (a second one in the same second is numbered),
+    so an earlier copy is never overwritten; only the `keep` newest are kept.
+    """
+    if not os.path.lexists(path):  # a dangling link is set aside too
+        return None
+    stem = f"{path.name}.{label}-"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    earlier = sorted(path.parent.glob(f"{glob.escape(stem)}*"), key=lambda p: _aside_order(p, stem))
+    # Within one second, count on from the newest (not the first free name: pruning frees
+    # old names, and reusing one would file the newest copy as the oldest).
+    same_second = [_aside_order(p, stem)[1] for p in earlier if _aside_order(p, stem)[0] == stamp]
+    name = f"{stem}{stamp}-{max(same_second) + 1}" if same_second else f"{stem}{stamp}"
+    target = path.with_name(name)
+    shutil.move(str(path), target)
+    kept = [*earlier, target]  # oldest first: the time stamp, then the number within a second
+    for old in kept[:-keep] if keep > 0 else []:
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
+    return target
+
+
+def _aside_order(path: Path, stem: str) -> tuple[str, int]:
+    rest = path.name.removeprefix(stem)  # "20250101-120000" or "20250101-120000-2"
+    stamp, number = rest[:15], rest[16:]
+    return stamp, int(number) if number.isdigit() else 1

@@ -13,11 +13,14 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
+from engine.datafile import DataFileError, parse_json
+
 # Refuse decompression bombs: 100 megapixels is far above any useful style-transfer input.
 MAX_PIXELS = 100_000_000
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
                 ".tiff": "TIFF", ".webp": "WEBP"}  # fmt: skip
 SETTINGS_KEY = "impasto"
+MAX_SETTINGS_TEXT = 100_000  # embedded settings are about 1 kB
 _EXIF_DESCRIPTION = 0x010E  # ImageDescription, where settings go in JPEG/TIFF/WebP
 # Read once at import (os.umask can only be read by setting it): saved images get the
 # permissions any new file would, not the private 0600 of a temporary file.
@@ -165,14 +168,15 @@ def save_image(image: Image.Image, path: str | os.PathLike, settings: dict | Non
 
 
 def read_settings(path: str | os.PathLike) -> dict | None:
-    """The settings embedded by save_image, or None if the file has none."""
+    """The settings embedded by save_image, or None if the file has none or they cannot be
+    used (not JSON, too long, too deep: the same checks as every data file)."""
     with Image.open(path) as image:
         text = image.info.get(SETTINGS_KEY) or image.getexif().get(_EXIF_DESCRIPTION)
-    if not text:
+    if not isinstance(text, (str, bytes)) or not text or len(text) > MAX_SETTINGS_TEXT:
         return None
     try:
-        data = json.loads(text)
-    except (TypeError, ValueError):
+        data = parse_json(text, path)
+    except DataFileError:
         return None
     return data if isinstance(data, dict) else None
 

@@ -9,7 +9,6 @@ JSON is missing or damaged is not a session (it is set aside, never half-restore
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import shutil
@@ -20,15 +19,29 @@ from pathlib import Path
 
 from PIL import Image
 
-from engine.files import write_atomically
+from engine.datafile import DataFileError, Field, field_problem, load_json
+from engine.files import MAX_SET_ASIDE, set_aside, write_atomically  # noqa: F401 (re-exported)
 from engine.images import ImageError, load_image, save_image
 from engine.settings import RunSettings
 
 SESSION_VERSION = 1
 MAX_JSON_BYTES = 1_000_000  # a session or preset is a few kB; refuse anything absurd
 MAX_SNAPSHOTS = 200
-MAX_SET_ASIDE = 5  # damaged files kept for inspection, per file
 DATA_DIR_ENV = "IMPASTO_DATA_DIR"
+_STEP = Field("int", 0, 10**9)
+# session.json: what each key may hold. saved_at is shown as a date: NaN or 1e300 would
+# make that fail, so it must be a time from 1970 to 2286.
+SESSION_SCHEMA = {
+    "version": Field("int", required=True),
+    "saved_at": Field("number", 0, 1e10),
+    "settings": Field("object", required=True),
+    "content_label": Field("text"),
+    "style_labels": Field("list", max_length=64),
+    "styles": Field("int", 1, 64, required=True),
+    "iteration": _STEP,
+    "latest": Field("bool"),
+    "snapshots": Field("list", max_length=MAX_SNAPSHOTS),
+}
 
 
 class SessionError(ValueError):
@@ -139,30 +152,26 @@ def load_session(folder: Path | None = None) -> Session | None:
     path = folder / "session.json"
     if not path.exists():
         return None
-    record = read_json(path)
-    if record.get("version") != SESSION_VERSION:
-        raise SessionError(f"{path}: unknown session version {record.get('version')!r}")
+    record = read_json(path, schema=SESSION_SCHEMA)
+    if record["version"] != SESSION_VERSION:
+        raise SessionError(f"{path}: unknown session version {record['version']!r}")
     try:
         settings = RunSettings.from_dict(record["settings"])
-        style_count = int(record["styles"])
-        snapshot_steps = [int(n) for n in record.get("snapshots", [])][:MAX_SNAPSHOTS]
-        labels = [str(label) for label in record.get("style_labels", [])]
-        if not 1 <= style_count <= 64:
-            raise ValueError(f"{style_count} style images")
+        style_count = record["styles"]
+        snapshot_steps = _steps(record.get("snapshots", []))
+        labels = [label for label in record.get("style_labels", []) if isinstance(label, str)]
         session = Session(
             settings=settings,
             content=load_image(folder / "content.png"),
             styles=[load_image(folder / f"style-{i}.png") for i in range(style_count)],
-            content_label=str(record.get("content_label", "photo")),
+            content_label=record.get("content_label", "photo"),
             style_labels=labels,
-            iteration=int(record.get("iteration", 0)),
+            iteration=record.get("iteration", 0),
             latest=load_image(folder / "latest.png") if record.get("latest") else None,
             snapshots=[(n, load_image(folder / f"snapshot-{n}.png")) for n in snapshot_steps],
             saved_at=float(record.get("saved_at", 0)),
         )
-    except (KeyError, TypeError, ValueError, ImageError) as error:
-        if isinstance(error, SessionError):
-            raise
+    except (ValueError, ImageError) as error:
         raise SessionError(f"{path}: damaged session ({error})") from error
     return session
 
@@ -174,52 +183,25 @@ def discard_session(folder: Path | None = None) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def set_aside(path: Path, label: str = "damaged", keep: int = MAX_SET_ASIDE) -> Path | None:
-    """Move a damaged file or folder out of the way, keeping it for the user to inspect.
-
-    Each one gets its own time-stamped name (a second one in the same second is numbered),
-    so an earlier copy is never overwritten; only the `keep` newest are kept.
-    """
-    if not path.exists():
-        return None
-    stem = f"{path.name}.{label}-"
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    earlier = sorted(path.parent.glob(f"{glob.escape(stem)}*"), key=lambda p: _aside_order(p, stem))
-    # Within one second, count on from the newest (not the first free name: pruning frees
-    # old names, and reusing one would file the newest copy as the oldest).
-    same_second = [_aside_order(p, stem)[1] for p in earlier if _aside_order(p, stem)[0] == stamp]
-    name = f"{stem}{stamp}-{max(same_second) + 1}" if same_second else f"{stem}{stamp}"
-    target = path.with_name(name)
-    shutil.move(str(path), target)
-    kept = [*earlier, target]  # oldest first: the time stamp, then the number within a second
-    for old in kept[:-keep] if keep > 0 else []:
-        if old.is_dir() and not old.is_symlink():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            old.unlink(missing_ok=True)
-    return target
+def _steps(items: list) -> list[int]:
+    """Snapshot steps: each names a file, so each must be a plain step number."""
+    for item in items:
+        problem = field_problem(item, _STEP)
+        if problem:
+            raise ValueError(f"each snapshot step {problem}")
+    return list(items)
 
 
-def _aside_order(path: Path, stem: str) -> tuple[str, int]:
-    rest = path.name.removeprefix(stem)  # "20250101-120000" or "20250101-120000-2"
-    stamp, number = rest[:15], rest[16:]
-    return stamp, int(number) if number.isdigit() else 1
-
-
-def read_json(path: Path, max_bytes: int = MAX_JSON_BYTES) -> dict:
-    """A JSON object from `path`, refusing huge, malformed or non-object files."""
+def read_json(
+    path: Path, max_bytes: int = MAX_JSON_BYTES, schema: dict[str, Field] | None = None
+) -> dict:
+    """A JSON object from `path` through the one data file loader (engine/datafile.py):
+    a regular file, bounded in size and depth, checked against `schema` if given."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise SessionError(f"{path}: too large to be a settings file ({size} bytes)")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except SessionError:
-        raise
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise SessionError(f"{path}: cannot be read ({error})") from error
-    if not isinstance(data, dict):
-        raise SessionError(f"{path}: not a JSON object")
-    return data
+        return load_json(Path(path), schema, max_bytes)
+    except DataFileError as error:
+        reason = str(error).removeprefix(f"{path}: ")
+        raise SessionError(f"{path}: cannot be read ({reason})") from None
 
 
 def write_json(path: Path, data: dict) -> None:

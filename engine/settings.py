@@ -18,6 +18,8 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
+from engine.datafile import Field, field_problem
+from engine.device import DEVICE_CHOICES
 from engine.vgg import ARCHITECTURES, PADDINGS, POOLINGS, layer_names
 
 OPTIMIZERS = ("lbfgs", "adam")
@@ -29,6 +31,75 @@ STYLE_STATISTICS = ("gram", "moments", "gram+moments")
 # layers carry colour and brush texture, the deep ones large shapes that can swamp a photo.
 FALLING_LAYER_WEIGHTS = tuple(round(5 * w / 341, 6) for w in (256, 64, 16, 4, 1))
 SETTINGS_VERSION = 1
+
+
+class SettingsError(ValueError):
+    """Settings that cannot run; `problems` lists (field, reason) so a caller can name its
+    own flag or control; str() is every problem on one line."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{name} {text}" for name, text in problems))
+
+
+def _one_of(choices: tuple[str, ...]):
+    def check(value: str) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}"
+
+    return check
+
+
+def _each(rule: Field):
+    """A list rule whose every item must fit `rule`."""
+
+    def check(items) -> str | None:
+        problems = (field_problem(item, rule) for item in items)
+        problem = next((p for p in problems if p), None)
+        return f"items {problem}" if problem else None
+
+    return check
+
+
+def _choice(choices: tuple[str, ...]) -> Field:
+    return Field("text", check=_one_of(choices))
+
+
+# One rule per field: its type, and a finite range for numbers. Wide enough for any real
+# use (tests run style weights of 3e9 on random networks), narrow enough that no number
+# in range makes the run useless or overflows (1e300 squared is inf; a 2**70 seed is not
+# a seed). Checked for every way in: the command line, presets, sessions, the window.
+_WEIGHT = Field("number", 0, 1e12)
+_LAYERS = Field("list", max_length=64, check=_each(Field("text", max_length=32)))
+_SIZE = Field("int", 16, 8192)
+RULES: dict[str, Field] = {
+    "model": _choice(ARCHITECTURES),
+    "pooling": _choice(POOLINGS),
+    "content_layers": _LAYERS,
+    "style_layers": _LAYERS,
+    "style_layer_weights": Field("list", max_length=64, check=_each(Field("number", 0, 1e6))),
+    "content_weight": _WEIGHT,
+    "style_weight": _WEIGHT,
+    "tv_weight": _WEIGHT,
+    "style_blend": Field("list", max_length=64, check=_each(Field("number", 0, 1e6))),
+    "style_scale": Field("number", 0.05, 8),
+    "size": _SIZE,
+    "scales": Field("list", max_length=16, check=_each(_SIZE)),
+    "steps": Field("int", 0, 1_000_000),
+    "optimizer": _choice(OPTIMIZERS),
+    "learning_rate": Field("number", 1e-9, 1e4, nullable=True),
+    "init": Field("text", check=lambda text: None if text else "cannot be empty"),
+    "seed": Field("int", 0, 2**31 - 1),  # the window's seed box holds no more
+    "preserve_colors": Field("bool"),
+    "device": _choice(DEVICE_CHOICES),
+    "snapshot_every": Field("int", 0, 1_000_000),
+    "padding": _choice(PADDINGS),
+    "style_statistic": _choice(STYLE_STATISTICS),
+    "average": Field("bool"),
+    "average_decay": Field("number", 0, 0.9999),
+    "color_match": Field("bool"),
+    "carry_moments": Field("bool"),
+    "precision": _choice(PRECISIONS),
+}
 
 
 @dataclass(frozen=True)
@@ -65,49 +136,39 @@ class RunSettings:
     precision: str = "fp32"
 
     def __post_init__(self) -> None:
-        problems = self.problems()
+        problems = self.field_problems()
         if problems:
-            raise ValueError("; ".join(problems))
+            raise SettingsError(problems)
 
     def problems(self) -> list[str]:
-        problems = []
-        if self.model not in ARCHITECTURES:
-            problems.append(f"model must be one of {', '.join(ARCHITECTURES)}")
+        """Why these settings cannot run: "<field> <reason>", one line each."""
+        return [f"{name} {text}" for name, text in self.field_problems()]
+
+    def field_problems(self) -> list[tuple[str, str]]:
+        """(field, "must be ...") for each problem; first the per-field rules (RULES), then
+        the rules between fields, which need every field to have the right type."""
+        problems = [(name, problem) for name, rule in RULES.items()
+                    if (problem := field_problem(getattr(self, name), rule))]  # fmt: skip
+        if problems:
             return problems
         names = layer_names(self.model)
-        for layer in (*self.content_layers, *self.style_layers):
-            if layer not in names:
-                problems.append(f"unknown layer {layer} for {self.model}")
-        if not self.content_layers or not self.style_layers:
-            problems.append("need at least one content layer and one style layer")
+        for kind in ("content_layers", "style_layers"):
+            for layer in getattr(self, kind):
+                if layer not in names:
+                    problems.append((kind, f"has an unknown layer {layer} for {self.model}"))
+        for kind in ("content_layers", "style_layers"):
+            if not getattr(self, kind):
+                problems.append((kind, "needs at least one layer"))
         if len(self.style_layer_weights) != len(self.style_layers):
-            problems.append("style_layer_weights needs one weight per style layer")
-        weights = (self.content_weight, self.style_weight, self.tv_weight,
-                   *self.style_layer_weights, *self.style_blend)  # fmt: skip
-        if any(w < 0 for w in weights):
-            problems.append("weights cannot be negative")
+            problems.append(("style_layer_weights", "needs one weight per style layer"))
         if self.style_blend and sum(self.style_blend) <= 0:
-            problems.append("style blend weights cannot all be zero")
-        if self.pooling not in POOLINGS:
-            problems.append(f"pooling must be one of {', '.join(POOLINGS)}")
-        if self.padding not in PADDINGS:
-            problems.append(f"padding must be one of {', '.join(PADDINGS)}")
-        if self.style_statistic not in STYLE_STATISTICS:
-            problems.append(f"style statistic must be one of {', '.join(STYLE_STATISTICS)}")
-        if not 0 <= self.average_decay < 1:
-            problems.append("average decay must be in [0, 1)")
-        if self.precision not in PRECISIONS:
-            problems.append(f"precision must be one of {', '.join(PRECISIONS)}")
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
-        if not 16 <= self.size <= 8192 or any(not 16 <= s <= 8192 for s in self.scales):
-            problems.append("sizes must be between 16 and 8192 px")
-        if not 0.05 <= self.style_scale <= 8:
-            problems.append("style scale must be between 0.05 and 8")
-        if self.steps < 0:
-            problems.append("steps cannot be negative")
-        if self.learning_rate is not None and not self.learning_rate > 0:
-            problems.append("learning rate must be positive")
+            problems.append(("style_blend", "cannot be all zero"))
+        # Coarse to fine: each scale larger than the one before, the last the output size
+        # (64,32 would quietly give a 32 px picture).
+        rising = all(a < b for a, b in zip(self.scales, self.scales[1:], strict=False))
+        if self.scales and (not rising or self.scales[-1] != self.size):
+            problems.append(("scales", f"must rise to the size ({self.size} px), "
+                             f"e.g. {max(16, self.size // 2)},{self.size}"))  # fmt: skip
         return problems
 
     @property

@@ -43,7 +43,8 @@ from pathlib import Path
 
 import torch
 
-from engine.files import describe_os_error, write_temporary
+from engine.datafile import DataFileError, Field, load_json
+from engine.files import describe_os_error, set_aside, write_temporary
 from engine.vgg import WeightsError, read_state_dict
 
 __all__ = [
@@ -72,6 +73,23 @@ MODELS_DIR_ENV = "IMPASTO_MODELS_DIR"
 BUNDLED_MODELS_DIR_ENV = "IMPASTO_BUNDLED_MODELS_DIR"
 APP_NAME = "Impasto"
 MANIFEST_SCHEMA = 1
+MAX_MANIFEST_BYTES = 64 * 1024  # a manifest is a few hundred bytes
+
+
+def _sha256_text(text: str) -> str | None:
+    ok = len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+    return None if ok else "must be a SHA-256 in hex"
+
+
+# What a manifest's keys may hold (engine/datafile.py); others are ignored.
+MANIFEST_FIELDS = {
+    "arch": Field("text", required=True, max_length=32),
+    "preprocessing": Field("text", required=True, max_length=32),
+    "sha256": Field("text", required=True, check=_sha256_text),
+    "size": Field("int", 1, 2**40, required=True),
+    "source": Field("text", required=True),
+    "source_sha256": Field("text", required=True, check=_sha256_text),
+}
 
 CHUNK_SIZE = 1 << 20
 # Seconds to wait before each retry of a download that failed on a transient error.
@@ -156,7 +174,7 @@ class ProgressInfo:
 
 
 def load_catalogue(path: Path) -> Catalogue:
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = load_json(path, None, MAX_MANIFEST_BYTES)  # shipped with Impasto, read the same way
     fields = ModelSpec.__dataclass_fields__
     models = tuple(ModelSpec(**{k: v for k, v in m.items() if k in fields}) for m in data["models"])
     return Catalogue(default=data["default"], models=models)
@@ -285,18 +303,28 @@ def _read_verified(installed: InstalledModel) -> dict[str, torch.Tensor]:
 
 def _read_manifest(manifest: Path, spec: ModelSpec) -> InstalledModel:
     try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-        installed = InstalledModel(
-            spec=spec,
-            path=manifest.with_suffix(".pth"),
-            sha256=str(data["sha256"]),
-            size=int(data["size"]),
-            source=str(data["source"]),
-            source_sha256=str(data["source_sha256"]),
-        )
-        recorded = (data["arch"], data["preprocessing"])
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise WeightsError(f"{manifest}: unreadable manifest ({error})") from error
+        data = load_json(manifest, MANIFEST_FIELDS, MAX_MANIFEST_BYTES)
+    except DataFileError as error:
+        reason = str(error).removeprefix(f"{manifest}: ")
+        kept = ""
+        if manifest.parent == install_folder():  # the bundled folder is never written
+            try:
+                kept = f"; set aside as {set_aside(manifest, label='bad').name}"
+            except OSError:
+                pass
+        raise WeightsError(
+            f"{manifest}: unreadable manifest ({reason}){kept}; "
+            f"import or download {spec.name} again"
+        ) from None
+    installed = InstalledModel(
+        spec=spec,
+        path=manifest.with_suffix(".pth"),
+        sha256=data["sha256"],
+        size=data["size"],
+        source=data["source"],
+        source_sha256=data["source_sha256"],
+    )
+    recorded = (data["arch"], data["preprocessing"])
     if recorded != (spec.arch, spec.preprocessing):
         raise WeightsError(
             f"{manifest}: records {recorded[0]} with {recorded[1]} preprocessing, "

@@ -14,8 +14,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
 
+from engine.datafile import Field
 from engine.files import describe_os_error, write_atomically
 from engine.session import read_json, set_aside
+from engine.settings import RunSettings
 
 SCHEMA_VERSION = 1
 MAX_BYTES = 256_000  # a preferences file is a few kB
@@ -30,6 +32,18 @@ DEFAULTS = {
     "settings": None,  # the last RunSettings.to_dict()
     "preset": "",  # the preset those settings started from
     "model": "",  # the catalogue model chosen in the window (engine/models.json)
+}
+_STATE = Field("text", max_length=65_536)  # base64 of Qt's saved window state
+SCHEMA = {
+    "version": Field("int", required=True),
+    "open_folder": Field("text"),
+    "save_folder": Field("text"),
+    "preset_folder": Field("text"),
+    "geometry": _STATE,
+    "window_state": _STATE,
+    "settings": Field("object", nullable=True),  # checked in full by RunSettings.from_dict
+    "preset": Field("text", max_length=200),
+    "model": Field("text", max_length=200),
 }
 
 
@@ -65,19 +79,24 @@ class Preferences:
             self.problem = f"could not save preferences to {self.path}: {reason}"
 
     def _load(self) -> None:
-        if not self.path.exists():
+        if not os.path.lexists(self.path):  # a dangling link is a bad file, not no file
             return
         try:
-            data = read_json(self.path, MAX_BYTES)  # refuses huge or non-object files
-            if data.get("version") != SCHEMA_VERSION:
+            data = read_json(self.path, MAX_BYTES, SCHEMA)  # the one data file loader
+            if data["version"] != SCHEMA_VERSION:
                 raise ValueError("unknown format")
+            if data.get("settings") is not None:
+                # Settings that cannot run would fail at every launch: refuse the file now.
+                RunSettings.from_dict(data["settings"])
         except (OSError, ValueError) as error:
             self._move_aside(error)
             return
-        self.values.update({key: value for key, value in data.items() if key in DEFAULTS})
+        self.values.update(data)
 
     def _move_aside(self, error: Exception) -> None:
         reason = str(error).removeprefix(f"{self.path}: ")
+        if reason.startswith("cannot be read (") and reason.endswith(")"):
+            reason = reason[len("cannot be read (") : -1]  # "unreadable (cannot be read" twice
         try:
             # Each bad file keeps its own name: a second one must not overwrite the first.
             aside = set_aside(self.path, label="bad")

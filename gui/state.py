@@ -11,6 +11,7 @@ from PIL import Image
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
+from engine.files import describe_os_error, write_atomically
 from engine.images import ImageError, load_image, save_image
 from engine.model_choice import ModelChoice, model_choices, pick_model
 from engine.presets import apply_preset, matching_preset, preset_names
@@ -260,15 +261,17 @@ class AppState(QObject):
 
     def save_preset(self, path: str) -> None:
         try:
-            Path(path).write_text(self.settings.to_json(), "utf-8")
+            write_atomically(Path(path), self.settings.to_json())
             self._remember_folder("preset_folder", path)
             self.message.emit("info", f"Preset saved to {Path(path).name}.")
         except OSError as error:
-            self.message.emit("error", f"{path}: could not save ({error.strerror or error})")
+            self.message.emit("error", f"{path}: could not save ({describe_os_error(error)})")
 
     def load_preset(self, path: str) -> bool:
         try:
-            # read_json refuses huge or non-object files before they are parsed in full.
+            # The one data file loader, then every field's rule: a preset that cannot run is
+            # refused here, before it reaches the preferences and every later launch. The
+            # user's own file is left where it is (it is theirs, not in Impasto's folders).
             settings = RunSettings.from_dict(read_json(Path(path)))
         except (OSError, ValueError) as error:
             reason = str(error).removeprefix(f"{Path(path)}: ")
@@ -355,7 +358,10 @@ class AppState(QObject):
     def retry(self, **changes) -> None:
         """After a failure: start again with some settings changed (smaller size, CPU)."""
         if "size" in changes and self.settings.scales:
-            changes["scales"] = tuple(max(16, s // 2) for s in self.settings.scales)
+            # The same ladder at the new size; still rising and ending at it (RunSettings).
+            size, ratio = changes["size"], changes["size"] / self.settings.size
+            coarse = {max(16, round(s * ratio)) for s in self.settings.scales[:-1]}
+            changes["scales"] = (*sorted(s for s in coarse if s < size), size)
         init = self._init_image
         if self.frame is not None and self.report is not None:
             init = Image.fromarray(self.frame, "RGB")  # go on from the last good image

@@ -74,7 +74,7 @@ def test_all_documented_flags_are_accepted(tmp_path, inputs, random_weights_file
         (lambda c, s, t: [c, t], "is a folder"),
         (lambda c, s, t: [c, s, "--style-blend", "1,2"], "--style-blend has 2 weights for 1"),
         (lambda c, s, t: [c, s, "--style-layer-weights", "relu9_9=1"], "--style-layer-weights"),
-        (lambda c, s, t: [c, s, "--size", "5"], "sizes must be between"),
+        (lambda c, s, t: [c, s, "--size", "5"], "size must be a whole number from 16"),
         (lambda c, s, t: [c, s, "--content-layers", "relu4_9"], "unknown layer relu4_9"),
         (lambda c, s, t: [c, s, "--init", t / "nope.png"], "nope.png: file not found"),
     ],

@@ -12,7 +12,7 @@ def test_json_round_trip_keeps_every_field():
 
 def test_unknown_keys_are_ignored_and_bad_values_refused():
     assert RunSettings.from_dict({"steps": 10, "from_the_future": 1}).steps == 10
-    with pytest.raises(ValueError, match="weights cannot be negative"):
+    with pytest.raises(ValueError, match="style_weight must be a finite number from 0"):
         RunSettings.from_dict({"style_weight": -1})
     with pytest.raises(ValueError):
         RunSettings.from_dict(["not", "an", "object"])
