@@ -17,7 +17,7 @@ from engine.files import write_atomically
 from engine.images import ImageError, load_image, save_image
 from engine.outputs import OutputError, check_outputs
 from engine.run import InputTooSmall, Network, StyleTransfer
-from engine.settings import OPTIMIZERS, PRECISIONS, RunSettings
+from engine.settings import OPTIMIZERS, PRECISIONS, RunSettings, SettingsError
 from engine.vgg import PREPROCESSINGS, WeightsError, read_state_dict
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -31,9 +31,10 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse exits 2 itself; keep its message to one line
-        self.print_usage(sys.stderr)
-        raise UsageError(message)
+    def error(self, message: str):
+        # argparse would print the whole usage (17 lines) and exit itself; one line is
+        # enough to say what is wrong, and --help has the rest.
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +56,8 @@ def _add_stylize(commands) -> None:
     p.add_argument("content", type=Path, help="the photo to repaint")
     p.add_argument("styles", type=Path, nargs="+", metavar="style", help="one or more paintings")
     p.add_argument("-o", "--output", type=Path, required=True, help="result file (.png .jpg ...)")
-    p.add_argument("--size", type=int, default=defaults.size, help="longest side of the output")
+    p.add_argument("--size", type=int, help=f"longest side of the output (default "
+                   f"{defaults.size}, or the last of --scales)")  # fmt: skip
     p.add_argument("--steps", type=int, default=defaults.steps, help="steps at each scale")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
     p.add_argument("--learning-rate", type=float, help="default: 1 for lbfgs, 0.02 for adam")
@@ -171,7 +173,8 @@ def _settings_from_args(args: argparse.Namespace) -> RunSettings:
     blend = tuple(_number(v, "--style-blend") for v in _names(args.style_blend or ""))
     if blend and len(blend) != len(args.styles):
         raise UsageError(f"--style-blend has {len(blend)} weights for {len(args.styles)} styles")
-    scales = tuple(int(_number(v, "--scales")) for v in _names(args.scales or ""))
+    scales = tuple(_whole_number(v, "--scales") for v in _names(args.scales or ""))
+    size = args.size if args.size is not None else scales[-1] if scales else RunSettings().size
     loss_weights = {"content_weight": args.content_weight, "style_weight": args.style_weight,
                     "tv_weight": args.tv_weight}  # fmt: skip
     given = {name: value for name, value in loss_weights.items() if value is not None}
@@ -185,7 +188,7 @@ def _settings_from_args(args: argparse.Namespace) -> RunSettings:
             **given,  # the rest keep the defaults, which suit every model (engine/losses.py)
             style_blend=blend,
             style_scale=args.style_scale,
-            size=scales[-1] if scales else args.size,
+            size=size,
             scales=scales,
             steps=args.steps,
             optimizer=args.optimizer,
@@ -196,9 +199,16 @@ def _settings_from_args(args: argparse.Namespace) -> RunSettings:
             device=args.device,
             precision=args.precision,
         )
-    except ValueError as error:
-        raise UsageError(str(error)) from error
+    except SettingsError as error:
+        # Each problem names its flag: "--style-weight must be a finite number ...".
+        raise UsageError("; ".join(f"{_flag(name)} {text}" for name, text in error.problems)
+                         ) from None  # fmt: skip
     return settings
+
+
+def _flag(field: str) -> str:
+    """The option that sets a RunSettings field (each is named after its field)."""
+    return "--" + field.replace("_", "-")
 
 
 def _inputs_and_outputs(
@@ -256,6 +266,13 @@ def _number(text: str, flag: str) -> float:
         return float(text)
     except ValueError:
         raise UsageError(f"{flag}: {text!r} is not a number") from None
+
+
+def _whole_number(text: str, flag: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"{flag}: {text!r} is not a whole number") from None
 
 
 def _write_json(path: Path, data: dict) -> None:
