@@ -224,6 +224,7 @@ class AppState(QObject):
             settings = self.settings.replace(**changes)
         except (TypeError, ValueError) as error:
             self.message.emit("error", str(error))
+            self.settingsChanged.emit(self.settings)  # controls show what is in force again
             return False
         self._use_settings(settings)
         return True

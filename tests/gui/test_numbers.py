@@ -1,0 +1,23 @@
+"""Numbers typed in the window (issue 17): one that breaks its field's rule is refused with a
+message naming the field, and the control goes back to the value in force."""
+
+from __future__ import annotations
+
+
+def test_an_absurd_weight_typed_in_the_window_is_refused(window):
+    state, box = window.state, window.controls.style_weight.box
+    before = state.settings.style_weight
+    box.setText("1e300")
+    box.editingFinished.emit()
+    assert state.settings.style_weight == before
+    assert "style_weight must be a finite number" in window.messages.text.text()
+    assert float(box.text()) == before  # the box shows the weight in force, not 1e300
+
+
+def test_settings_that_break_a_rule_are_refused_with_the_field_named(window):
+    state = window.state
+    nan_layers = {"style_layer_weights": (float("nan"),) * 5}
+    for changes in ({"seed": 2**70}, {"learning_rate": float("inf")}, {"scales": (64, 32)},
+                    nan_layers):  # fmt: skip
+        assert not state.set_settings(**changes)
+        assert next(iter(changes)) in window.messages.text.text()
