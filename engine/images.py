@@ -43,6 +43,8 @@ def load_image(path: str | os.PathLike) -> Image.Image:
         raise ImageError(f"{path}: file not found")
     if path.is_dir():
         raise ImageError(f"{path}: is a folder, not an image")
+    if not path.is_file():  # a FIFO would hang, a link to /dev/zero never end
+        raise ImageError(f"{path}: not a regular file")
     try:
         if path.stat().st_size == 0:
             raise ImageError(f"{path}: file is empty")
@@ -78,6 +80,9 @@ def _decode(file, path: Path) -> Image.Image:
         raise ImageError(f"{path}: the image data is damaged or truncated ({error})") from error
     except Exception as error:  # Pillow plugins raise assorted types on hostile input
         raise ImageError(f"{path}: the image data is damaged ({type(error).__name__})") from error
+    if image.mode == "F" and not np.isfinite(np.asarray(image)).all():
+        # A float TIFF of NaN would otherwise become a black picture (with numpy warnings).
+        raise ImageError(f"{path}: the image holds NaN or infinite pixel values")
     try:
         image = ImageOps.exif_transpose(image) or image
     except Exception:  # a broken EXIF block should not cost the user the picture
