@@ -9,6 +9,7 @@ Both use torchvision's key layout (`features.N.weight`, `features.N.bias`).
 from __future__ import annotations
 
 import pickle
+import zipfile
 from collections import OrderedDict
 from collections.abc import Iterable
 from functools import cache
@@ -21,6 +22,7 @@ ARCHITECTURES = ("vgg19", "vgg16")
 PREPROCESSINGS = ("torchvision", "caffe")
 POOLINGS = ("max", "avg", "avg_scaled")
 PADDINGS = ("zeros", "replicate", "reflect")
+WEIGHT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 # Convolutions per block for each architecture (torchvision's configurations "E" and "D").
 _BLOCKS = {"vgg19": (2, 2, 4, 4, 4), "vgg16": (2, 2, 3, 3, 3)}
@@ -71,14 +73,49 @@ def validate_state_dict(state: object, arch: str, source: str | Path) -> dict[st
             raise WeightsError(f"{source}: missing key {key} for {arch}")
         if not isinstance(tensor, torch.Tensor):
             raise WeightsError(f"{source}: {key} is not a tensor")
+        problem = _tensor_problem(tensor)
+        if problem:
+            raise WeightsError(f"{source}: {key} {problem}; refused")
         if tuple(tensor.shape) != shape:
             raise WeightsError(
                 f"{source}: {key} has shape {tuple(tensor.shape)}, {arch} needs {shape}"
             )
         if not torch.isfinite(tensor).all():
             raise WeightsError(f"{source}: {key} contains NaN or infinite values")
-        features[key] = tensor.detach().float()
+        # A copy: a mapped file (mmap) is then let go, and only these tensors stay in memory.
+        features[key] = tensor.detach().to(torch.float32, copy=True)
     return features
+
+
+def _tensor_problem(tensor: torch.Tensor) -> str | None:
+    """Why `tensor` cannot be a VGG weight: only dense real floats can (a sparse, quantised,
+    meta, float8, complex, integer or boolean tensor would fail later, or run wrongly)."""
+    if tensor.layout != torch.strided:
+        return f"is a {str(tensor.layout).removeprefix('torch.')} tensor, not a dense one"
+    if tensor.is_quantized:
+        return "is a quantised tensor"
+    if tensor.device.type == "meta":
+        return "is a meta tensor (it holds no values)"
+    if tensor.dtype not in WEIGHT_DTYPES:
+        return f"holds {str(tensor.dtype).removeprefix('torch.')}, not 16-, 32- or 64-bit floats"
+    return None
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse a zip whose entries are compressed before anything is read from it.
+
+    torch.save stores entries uncompressed; a compressed one is not from torch.save and may
+    be a small file that inflates to gigabytes. Uncompressed entries are memory-mapped
+    (mmap=True below): only the tensors validate_state_dict keeps, of the expected shapes,
+    are ever read.
+    """
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise WeightsError(
+                    f"{path}: refused: {info.filename} is compressed (it would inflate to "
+                    f"{info.file_size} bytes); torch.save never writes such files"
+                )
 
 
 def read_state_dict(path: str | Path, arch: str) -> dict[str, torch.Tensor]:
@@ -87,7 +124,14 @@ def read_state_dict(path: str | Path, arch: str) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise WeightsError(f"{path}: no such weights file")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        # The zip format (torch >= 1.6) is mapped, not read; older files have no zip and
+        # cannot be mapped (their storages are read as stored, uncompressed).
+        is_zip = zipfile.is_zipfile(path)
+        if is_zip:
+            _check_archive(path)
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=is_zip)
+    except WeightsError:
+        raise
     except pickle.UnpicklingError as error:
         # weights_only refuses any global it does not know: that is code trying to run.
         if "global" in str(error).lower():
