@@ -30,7 +30,10 @@ STYLE_STATISTICS = ("gram", "moments", "gram+moments")
 # A falling profile (256:64:16:4:1, normalised to sum to the layer count): the shallow
 # layers carry colour and brush texture, the deep ones large shapes that can swamp a photo.
 FALLING_LAYER_WEIGHTS = tuple(round(5 * w / 341, 6) for w in (256, 64, 16, 4, 1))
-SETTINGS_VERSION = 1
+# 2: the losses became relative errors, so loss weights saved by version 1 (1e6 and the
+# like) mean something else now and are dropped when read.
+SETTINGS_VERSION = 2
+LOSS_WEIGHTS = ("content_weight", "style_weight", "tv_weight")
 
 
 class SettingsError(ValueError):
@@ -197,9 +200,10 @@ class RunSettings:
         if not isinstance(data, dict):
             raise ValueError("settings must be a JSON object")
         known = {f.name: f for f in dataclasses.fields(cls)}
+        old = data.get("version") == 1  # written before version 2; hand-written files have none
         values = {}
         for key, value in data.items():
-            if key not in known:
+            if key not in known or (old and key in LOSS_WEIGHTS):
                 continue
             values[key] = tuple(value) if isinstance(value, list) else value
         try:

@@ -30,3 +30,12 @@ def test_layers_are_checked_against_the_model():
     RunSettings(model="vgg16", content_layers=("relu4_2",))
     with pytest.raises(ValueError, match="unknown layer relu5_4 for vgg16"):
         RunSettings(model="vgg16", style_layers=("relu5_4",), style_layer_weights=(1.0,))
+
+
+def test_loss_weights_saved_before_the_relative_losses_are_dropped():
+    # Version 1 weights (style 1e6) were for unnormalised losses; today they would drown
+    # the photo. Other fields of such a file are kept.
+    old = RunSettings.from_dict({"version": 1, "style_weight": 1e6, "steps": 77})
+    assert old.style_weight == RunSettings().style_weight and old.steps == 77
+    new = RunSettings.from_dict(RunSettings(style_weight=12.0).to_dict())
+    assert new.style_weight == 12.0
