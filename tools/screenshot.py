@@ -1,11 +1,10 @@
-"""Take the README screenshot: the real window, a short run on a random VGG, then a grab.
+"""Take the README screenshot: the real window, a short run on the trained VGG16 that the
+tests use (tests/trained_vgg.py), then a grab.
 
     xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshot.py
 
-A random network is enough to show the window at work (it needs a far larger style
-weight than ImageNet VGG: 1e9). It shows colour and texture, not a painting's structure.
-The defaults (L-BFGS, 40 steps at 256 px; about 3 minutes on a busy 2-core CPU) gave the
-cleanest picture once L-BFGS stopped clipping pixels. Writes resources/screenshot.png.
+The window's own loss weights are used (they mean the same on every model). Writes
+resources/screenshot.png.
 """
 
 from __future__ import annotations
@@ -27,8 +26,9 @@ from PySide6.QtGui import QColor, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from engine.run import Network  # noqa: E402
-from engine.vgg import random_state_dict  # noqa: E402
+from engine.vgg import read_state_dict  # noqa: E402
 from gui.app import create_window  # noqa: E402
+from tests.trained_vgg import trained_vgg16_path  # noqa: E402
 
 IMAGES = Path("/work/shared/images")
 
@@ -58,8 +58,6 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=40, help="grab after this many steps")
     parser.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
     parser.add_argument("--preset", help="a preset name to apply first, e.g. Smooth")
-    parser.add_argument("--style-weight", type=float, default=1e9)
-    parser.add_argument("--tv-weight", type=float, default=10.0)
     parser.add_argument("--timeout", type=float, default=900, help="grab anyway after this")
     parser.add_argument("--dark", action="store_true", help="a dark palette, to check theming")
     parser.add_argument("--actual", action="store_true", help="show the canvas at 100%%")
@@ -72,7 +70,7 @@ def main() -> int:
     if args.dark:
         app.setStyle("Fusion")
         app.setPalette(dark_palette())
-    network = Network(random_state_dict("vgg19"))
+    network = Network(read_state_dict(trained_vgg16_path(), "vgg16"), "vgg16", "caffe")
     window = create_window(lambda: network)
     window.resize(1500, 920)
     window.show()
@@ -87,7 +85,6 @@ def main() -> int:
     else:
         state.set_settings(optimizer=args.optimizer, scales=())
     state.set_settings(size=args.size, steps=max(args.steps, 150),
-                       style_weight=args.style_weight, tv_weight=args.tv_weight,
                        snapshot_every=max(1, args.steps // 8))  # fmt: skip
     state.start()
     started = time.monotonic()
