@@ -7,7 +7,9 @@ from __future__ import annotations
 import errno
 import glob
 import os
+import re
 import shutil
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -41,12 +43,35 @@ def describe_os_error(error: OSError) -> str:
     return error.strerror or str(error) or type(error).__name__
 
 
+STALE_TEMPORARY_S = 60  # a save takes seconds; an older temporary file was left by a crash
+
+
+def sweep_temporaries(path: Path) -> None:
+    """Remove the temporary files an earlier save of `path` left behind (killed, crashed).
+
+    Only Impasto's own pattern, `.NAME.` + tempfile's 8 random characters + `.tmp`, and
+    only regular files older than a minute: another save of `path` may be under way.
+    """
+    path = Path(path)
+    own = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}\.tmp")
+    now = time.time()
+    for temp in path.parent.glob(f"{glob.escape('.' + path.name)}.*.tmp"):
+        try:
+            info = temp.lstat()
+            if (own.fullmatch(temp.name) and stat.S_ISREG(info.st_mode)
+                    and now - info.st_mtime > STALE_TEMPORARY_S):  # fmt: skip
+                temp.unlink()
+        except OSError:  # gone already, or not ours to remove: the save goes on
+            pass
+
+
 def write_temporary(path: Path, data: bytes | str) -> Path:
     """`data` in a new temporary file in `path`'s folder, on disk; the caller renames it.
 
     Raises SaveError naming `path`; nothing is left behind then.
     """
     path = Path(path)
+    sweep_temporaries(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     temp = None
     try:

@@ -14,6 +14,7 @@ import torch
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from engine.datafile import DataFileError, parse_json
+from engine.files import sweep_temporaries
 
 # Refuse decompression bombs: 100 megapixels is far above any useful style-transfer input.
 MAX_PIXELS = 100_000_000
@@ -149,6 +150,7 @@ def save_image(image: Image.Image, path: str | os.PathLike, settings: dict | Non
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ImageError(f"{path}: folder {folder} does not exist")
+    sweep_temporaries(path)  # what a crashed save of this file left beside it
     temp_name = None
     try:
         with tempfile.NamedTemporaryFile(
