@@ -497,9 +497,12 @@ def download(
     url = url or spec.url
     folder = install_folder()
     part = folder / f"{spec.filename}.part"
+    # A mirror (--url) that sends more than the published file must not fill the disk.
+    slack = 0 if spec.size_is_exact else spec.download_size // 10 + 2**20
+    max_bytes = spec.download_size + slack
     with _disk_errors(folder):
         folder.mkdir(parents=True, exist_ok=True)
-        _fetch_with_retries(url, part, progress, cancel, retry_delays, timeout)
+        _fetch_with_retries(url, part, progress, cancel, retry_delays, timeout, max_bytes)
         source_sha256 = _sha256_file(part)
     if not spec.matches(source_sha256):
         # A wrong file never becomes right by resuming it, so it goes.
@@ -526,12 +529,13 @@ def _fetch_with_retries(
     cancel: threading.Event | None,
     retry_delays: tuple[float, ...],
     timeout: float,
+    max_bytes: int,
 ) -> None:
     delays = list(retry_delays)
     while True:
         before = _file_size(part)
         try:
-            _fetch(url, part, progress, cancel, timeout)
+            _fetch(url, part, progress, cancel, timeout, max_bytes)
             return
         except _TransientError as error:
             if _file_size(part) - before >= CHUNK_SIZE:
@@ -555,8 +559,10 @@ def _fetch(
     progress: Callable[[ProgressInfo], None] | None,
     cancel: threading.Event | None,
     timeout: float,
+    max_bytes: int,
 ) -> None:
-    """One attempt: append the rest of the file to `part`, or raise."""
+    """One attempt: append the rest of the file to `part`, or raise; never more than
+    `max_bytes` in all (WeightsError, and the `.part` goes)."""
     _stop_if_cancelled(cancel, url)
     offset = _file_size(part)
     headers = {"User-Agent": _USER_AGENT}
@@ -596,6 +602,10 @@ def _fetch(
             offset, mode = 0, "wb"
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
+        if total is not None and total > max_bytes:
+            part.unlink(missing_ok=True)
+            raise WeightsError(f"{url}: the server offers {total} bytes, more than the "
+                               f"{max_bytes} this model has; refused")  # fmt: skip
         if total is not None:
             _check_free_space(part.parent, total - offset, url)
 
@@ -609,6 +619,11 @@ def _fetch(
                     raise _TransientError(_reason(error)) from error
                 if not chunk:
                     break
+                if done + len(chunk) > max_bytes:
+                    out.close()
+                    part.unlink(missing_ok=True)
+                    raise WeightsError(f"{url}: the server sent more than the {max_bytes} "
+                                       "bytes this model has; stopped and discarded")  # fmt: skip
                 out.write(chunk)
                 done += len(chunk)
                 if progress is not None:
