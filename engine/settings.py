@@ -27,9 +27,11 @@ PRECISIONS = ("fp32", "mixed")
 DEFAULT_LEARNING_RATES = {"lbfgs": 1.0, "adam": 0.02}
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 STYLE_STATISTICS = ("gram", "moments", "gram+moments")
-# A falling profile (256:64:16:4:1, normalised to sum to the layer count): the shallow
-# layers carry colour and brush texture, the deep ones large shapes that can swamp a photo.
-FALLING_LAYER_WEIGHTS = tuple(round(5 * w / 341, 6) for w in (256, 64, 16, 4, 1))
+# A falling profile (16:8:4:2:1, normalised to sum to the layer count): the shallow layers
+# carry colour and brush texture, the deep ones large shapes that can swamp a photo. With
+# relative losses every layer starts near 1, so the profile is gentler than crowsonkb's
+# 256:64:16:4:1, which on a trained VGG16 left only fine texture (bench/README.md).
+FALLING_LAYER_WEIGHTS = tuple(round(5 * w / 31, 6) for w in (16, 8, 4, 2, 1))
 # 2: the losses became relative errors, so loss weights saved by version 1 (1e6 and the
 # like) mean something else now and are dropped when read.
 SETTINGS_VERSION = 2
