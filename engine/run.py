@@ -133,12 +133,18 @@ class StyleTransfer:
         """One optimisation step. Moves to the next scale when this one is finished."""
         if self.done:
             raise RuntimeError("the run is finished")
+        # Tiny activations become denormal floats, which CPUs handle up to 100x slower;
+        # flushing them to zero changes nothing visible. The flag is per thread and also
+        # governs the caller's own float arithmetic, so it is on only while a step runs.
+        torch.set_flush_denormal(True)
+        try:
+            return self._step()
+        finally:
+            torch.set_flush_denormal(False)
+
+    def _step(self) -> StepReport:
         if self._steps_in_scale >= self.settings.steps:
             self._start_scale(self.scale_index + 1)
-        # Tiny activations become denormal floats, which CPUs handle up to 100x slower;
-        # flushing them to zero changes nothing visible. The flag is per thread, so set it
-        # in whichever thread steps (it costs nothing to repeat).
-        torch.set_flush_denormal(True)
         started = time.perf_counter()
         evaluated = self.image.detach().clone()  # the point this step's loss is taken at
         try:

@@ -1,5 +1,7 @@
 """The optimisation: it moves toward the style, obeys live changes, and survives NaN."""
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -255,3 +257,12 @@ def test_mixed_precision_falls_back_to_fp32_where_bfloat16_is_slow(random_networ
     conv.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
     run.step()
     assert run.precision == "fp32" and set(seen) == {torch.float32}
+
+
+def test_denormals_are_flushed_only_while_a_step_runs(random_network):
+    # The flush-to-zero flag is per thread and governs Python's own floats too: left on,
+    # it silently zeroed the caller's tiny numbers (and broke hypothesis in this suite).
+    run = StyleTransfer(photo(), [painting()], SMALL.replace(steps=2), random_network)
+    run.step()
+    tiny = sys.float_info.min
+    assert tiny / 2 > 0
