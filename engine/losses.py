@@ -24,8 +24,9 @@ from torch import nn
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """(N, C, H, W) activations -> (N, C, C) Gram matrices divided by C*H*W."""
     n, c, h, w = features.shape
-    flat = features.reshape(n, c, h * w)
-    return flat @ flat.transpose(1, 2) / (c * h * w)
+    # (N, H·W, C): a view, no copy, of the channels-last activations the CPU produces.
+    flat = features.permute(0, 2, 3, 1).reshape(n, h * w, c)
+    return flat.transpose(1, 2) @ flat / (c * h * w)
 
 
 def normalised_blend(blend: torch.Tensor, styles: int) -> torch.Tensor:
