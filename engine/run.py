@@ -88,7 +88,10 @@ class StyleTransfer:
         network: Network,
         device: torch.device | str | None = None,
         init_image: Image.Image | None = None,
+        start_step: int = 0,
     ):
+        """`start_step`: go on from a picture taken at that step of an earlier run with the
+        same settings (`init_image`): the count, the scale and the steps left follow from it."""
         if not styles:
             raise ValueError("need at least one style image")
         if settings.style_blend and len(settings.style_blend) != len(styles):
@@ -121,7 +124,10 @@ class StyleTransfer:
         self.total_steps = settings.steps * len(settings.sizes)
         self.scale_index = -1
         self.image: torch.Tensor | None = None
-        self._start_scale(0)
+        if start_step:
+            self._go_to(start_step, init_image)
+        else:
+            self._start_scale(0)
 
     # --- the public surface -------------------------------------------------------
 
@@ -238,8 +244,12 @@ class StyleTransfer:
         array = image[0].clamp(0, 1).mul(255).round().byte().permute(1, 2, 0)
         return np.ascontiguousarray(array.cpu().numpy())
 
-    def restore(self, image: Image.Image) -> None:
-        """Continue from `image` (e.g. a snapshot) at the current scale."""
+    def restore(self, image: Image.Image, step: int | None = None) -> None:
+        """Continue from `image` (e.g. a snapshot): at the current scale, or with `step`
+        counting on from that step, at its scale."""
+        if step is not None:
+            self._go_to(step, image)
+            return
         with torch.no_grad():
             self.image.copy_(self._fit(to_tensor(image.convert("RGB"))))
             self._last_good.copy_(self.image)
@@ -254,8 +264,21 @@ class StyleTransfer:
 
     # --- internals ----------------------------------------------------------------
 
-    def _start_scale(self, index: int) -> None:
+    def _go_to(self, step: int, image: Image.Image | None) -> None:
+        """Be at `step` with `image`: its scale, the steps left in it, its count."""
+        if image is None or not 0 <= step < self.total_steps:
+            raise ValueError(f"cannot go on from step {step} of {self.total_steps}")
+        index, within = divmod(step, self.settings.steps)
+        if index == self.scale_index:  # the targets of this scale are built already
+            self.restore(image)
+        else:
+            self._start_scale(index, image)
+        self.iteration, self._steps_in_scale = step, within
+
+    def _start_scale(self, index: int, start_image: Image.Image | None = None) -> None:
         size = self.settings.sizes[index]
+        if start_image is not None:
+            self.image = None  # _fit then sizes the picture to this scale's content
         content = self._tensor(resize_longest(self._content_source, size))
         height, width = content.shape[-2:]
         with torch.no_grad():
@@ -265,7 +288,9 @@ class StyleTransfer:
             }
             self._content = content
             self._style_losses = self._build_style_losses(content, size)
-            if index == 0:
+            if start_image is not None:  # going on from a picture taken at this scale
+                start = self._fit(to_tensor(start_image.convert("RGB")))
+            elif index == 0:
                 start = self._initial_image(content)
             else:  # coarse-to-fine: start from the previous result, upsampled
                 start = F.interpolate(self.image.detach(), size=(height, width),
@@ -273,7 +298,8 @@ class StyleTransfer:
             start_features = self._features(start)
             for layer, loss in self._style_losses.items():
                 loss.calibrate(start_features[layer])
-        previous_optimizer = getattr(self, "optimizer", None) if index > 0 else None
+        carry = index > 0 and start_image is None
+        previous_optimizer = getattr(self, "optimizer", None) if carry else None
         self.image = start.detach().contiguous().requires_grad_(True)
         self._last_good = self.image.detach().clone()
         self._last_terms = {"content": 0.0, "style": 0.0, "tv": 0.0, "total": 0.0}

@@ -25,6 +25,9 @@ class LossPlot(QWidget):
 
     @Slot(object)
     def append(self, history: list) -> None:
+        if history and self.points and history[0][0] <= self.points[-1][0]:
+            # The count went back (continued from a snapshot): its steps replace the later ones.
+            self.points = [point for point in self.points if point[0] < history[0][0]]
         self.points.extend(history)
         if len(self.points) > MAX_POINTS:  # keep every other point of the old part
             self.points = self.points[: MAX_POINTS // 2 : 2] + self.points[MAX_POINTS // 2 :]

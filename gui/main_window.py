@@ -219,6 +219,14 @@ class RunPanel(QWidget):
         if status == IDLE:
             self.left.setText("–")
             self.speed.setText("–")
+        elif self.state.report is None:  # a new run: no numbers of the last one stay up
+            settings = self.state.settings
+            total, done = settings.steps * len(settings.sizes), self.state.start_step
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+            self.iteration.setText(f"{done} / {total}")
+            self.left.setText("–")
+            self.speed.setText("–")
 
     @Slot(object)
     def _on_progress(self, report) -> None:

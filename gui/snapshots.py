@@ -34,12 +34,14 @@ class SnapshotStrip(QListWidget):
     @Slot()
     def refresh(self) -> None:
         snapshots = self.state.snapshots
-        if len(snapshots) < self.count():
-            self.clear()
+        shown = [self.item(row).data(Qt.ItemDataRole.UserRole) for row in range(self.count())]
+        if shown != [f"{snap.iteration}:{id(snap)}" for snap in snapshots[: len(shown)]]:
+            self.clear()  # some gave way to newer ones (continued from an earlier snapshot)
         ratio = self.devicePixelRatioF()
         for snapshot in snapshots[self.count() :]:
             icon = QIcon(thumbnail_pixmap(snapshot.thumbnail, THUMB, ratio))
             item = QListWidgetItem(icon, f"step {snapshot.iteration}")
+            item.setData(Qt.ItemDataRole.UserRole, f"{snapshot.iteration}:{id(snapshot)}")
             self.addItem(item)
         if self.count():
             self.scrollToItem(self.item(self.count() - 1))

@@ -102,6 +102,7 @@ class AppState(QObject):
         self.model: str | None = None
         self.refresh_models()
         self.report: StepReport | None = None
+        self.start_step = 0  # the step the current or last run started from
         self.rate = 0.0  # iterations per second
         self.frame: np.ndarray | None = None
         self.frame_image: QImage | None = None
@@ -306,7 +307,8 @@ class AppState(QObject):
     def can_start(self) -> bool:
         return not self.active and self.content is not None and bool(self.styles)
 
-    def start(self, init_image: Image.Image | None = None) -> bool:
+    def start(self, init_image: Image.Image | None = None, from_step: int = 0) -> bool:
+        """Start a run; with `from_step`, go on from `init_image` taken at that step."""
         if self.active:
             return False
         if self.content is None or not self.styles:
@@ -315,6 +317,10 @@ class AppState(QObject):
         if self.model is None:
             self.refresh_models()  # installed from the command line while the window was open?
         settings = self.settings.replace(style_blend=self._blend())
+        if from_step >= settings.steps * len(settings.sizes):
+            self.message.emit("info", f"Step {from_step} is the end of the run: raise Steps "
+                              "to go on from it.")  # fmt: skip
+            return False
         if init_image is None and settings.init not in ("content", "noise"):
             init_image = self._load(settings.init)  # a preset may name an init image file
             if init_image is None:
@@ -326,11 +332,12 @@ class AppState(QObject):
         if init_image is not None and settings.init in ("content", "noise"):
             settings = settings.replace(init="snapshot")
         request = RunRequest(self.content.image, [s.image for s in self.styles], settings,
-                             init_image, model=self.model)  # fmt: skip
+                             init_image, model=self.model, start_step=from_step)  # fmt: skip
         self.report, self.rate, self._rate_marks = None, 0.0, []
-        self.snapshots, self.viewing = [], None
-        self.snapshotsChanged.emit()
-        self.historyCleared.emit()
+        self.start_step, self.viewing = from_step, None
+        self._keep_snapshots_to(from_step)  # none for a fresh run
+        if not from_step:
+            self.historyCleared.emit()
         self.worker.reset_commands()
         if self.pending_session is not None:  # a new run's autosave replaces the old one
             self.pending_session = None
@@ -380,13 +387,19 @@ class AppState(QObject):
             self.displayChanged.emit(pil_to_qimage(self.snapshots[self.viewing].image))
 
     def restore_snapshot(self, index: int) -> None:
-        """Continue from a snapshot: in the current run, or as the start of a new one."""
-        image = self.snapshots[index].image
+        """Continue from a snapshot, counting on from its step, in the current run or in a
+        new one. The history up to it stays; what came after it gives way to the new steps."""
+        snapshot = self.snapshots[index]
         if self.active:
-            self.worker.restore(image)
+            self.worker.restore(snapshot.image, snapshot.iteration)
+            self._keep_snapshots_to(snapshot.iteration)
             self.view_snapshot(None)
         else:
-            self.start(init_image=image)
+            self.start(init_image=snapshot.image, from_step=snapshot.iteration)
+
+    def _keep_snapshots_to(self, step: int) -> None:
+        self.snapshots = [snap for snap in self.snapshots if snap.iteration <= step]
+        self.snapshotsChanged.emit()
 
     def result_image(self) -> Image.Image | None:
         """What is on the canvas (newest frame or viewed snapshot) at the output size."""
@@ -590,6 +603,8 @@ class AppState(QObject):
 
     @Slot(int, object, QImage)
     def _on_snapshot(self, iteration: int, image: Image.Image, thumbnail: QImage) -> None:
+        # After "Continue from here" the count goes back: later snapshots give way.
+        self.snapshots = [snap for snap in self.snapshots if snap.iteration < iteration]
         self.snapshots.append(Snapshot(iteration, image, thumbnail))
         self.snapshotsChanged.emit()
         self.autosave()

@@ -56,6 +56,7 @@ class RunRequest:
     settings: RunSettings
     init_image: Image.Image | None = None
     model: str | None = None  # the catalogue model to run; None: the loader's default
+    start_step: int = 0  # going on from init_image, taken at this step of the same settings
 
 
 class FixedNetwork:
@@ -143,8 +144,9 @@ class EngineWorker(QObject):
     def update(self, changes: dict) -> None:
         self._command("update", dict(changes))
 
-    def restore(self, image: Image.Image) -> None:
-        self._command("restore", image)
+    def restore(self, image: Image.Image, step: int | None = None) -> None:
+        """Go on from `image`; with `step`, counting on from that step."""
+        self._command("restore", (image, step))
 
     def cancel_download(self) -> None:
         self._cancel_download.set()
@@ -193,7 +195,8 @@ class EngineWorker(QObject):
             device = pick_device(settings.device)
             self._publish_start(request)
             run = StyleTransfer(request.content, request.styles, settings, network,
-                                device=device, init_image=request.init_image)  # fmt: skip
+                                device=device, init_image=request.init_image,
+                                start_step=request.start_step)  # fmt: skip
             self.run_settings = run.settings
             self.runStarted.emit(run.settings)
             if run.precision != settings.precision:
@@ -299,7 +302,7 @@ class EngineWorker(QObject):
                     self.run_settings = run.settings
                     self.settingsApplied.emit(run.settings)
                 elif name == "restore":
-                    run.restore(value)
+                    run.restore(*value)
                     self._publish(run, None, force=True)
             except ValueError as error:
                 self.failed.emit("input", str(error))

@@ -266,3 +266,29 @@ def test_denormals_are_flushed_only_while_a_step_runs(random_network):
     run.step()
     tiny = sys.float_info.min
     assert tiny / 2 > 0
+
+
+def test_a_run_goes_on_from_a_picture_taken_at_a_step(random_network):
+    """Continuing from a snapshot: the count, the scale and the steps left follow from its
+    step, here the first step of the second scale of a coarse-to-fine run."""
+    settings = SMALL.replace(steps=3, scales=(32, 64), init="snapshot")
+    picture = photo().resize((32, 24))
+    run = StyleTransfer(photo(), [painting()], settings, random_network, init_image=picture,
+                        start_step=3)  # fmt: skip
+    assert run.iteration == 3 and run.scale_index == 1
+    reports = run_all(run)
+    assert [r.iteration for r in reports] == [4, 5, 6]
+    assert {r.size for r in reports} == {(64, 48)} and reports[-1].total_steps == 6
+    with pytest.raises(ValueError, match="step 6 of 6"):
+        StyleTransfer(photo(), [painting()], settings, random_network, init_image=picture,
+                      start_step=6)  # fmt: skip
+
+
+def test_restore_at_a_step_goes_back_to_its_scale(random_network):
+    run = StyleTransfer(photo(), [painting()], SMALL.replace(steps=2, scales=(32, 64)),
+                        random_network)  # fmt: skip
+    run_all(run)
+    early = photo().resize((32, 24))
+    run.restore(early, step=1)
+    assert (run.iteration, run.scale_index) == (1, 0) and tuple(run.image.shape[-2:]) == (24, 32)
+    assert [r.iteration for r in run_all(run)] == [2, 3, 4]

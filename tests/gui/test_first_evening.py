@@ -1,0 +1,105 @@
+"""Issue 12: the window tried as an artist would on a first evening. Each test drives the
+window with real key presses and mouse clicks, on a random VGG at 64 px."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QMenu
+
+from tests.gui.conftest import drop_files
+
+WAIT_MS = 60_000
+LEFT, RIGHT = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton
+
+
+def load_inputs(window, images) -> None:
+    assert drop_files(window.content_pane, [images["photo"]])
+    assert drop_files(window.style_pane, [images["painting"]])
+
+
+def click_menu_item_later(qtbot, text: str, seen: list) -> None:
+    """When a context menu pops up, click its item `text` with the mouse."""
+
+    def click() -> None:
+        menu = QApplication.activePopupWidget()
+        if not isinstance(menu, QMenu):
+            QTimer.singleShot(20, click)
+            return
+        action = next(a for a in menu.actions() if a.text() == text)
+        seen.append([a.text() for a in menu.actions()])
+        qtbot.mouseClick(menu, LEFT, pos=menu.actionGeometry(action).center())
+
+    QTimer.singleShot(20, click)
+
+
+def right_click_snapshot(qtbot, window, row: int, choice: str) -> None:
+    strip = window.snapshots
+    seen: list = []
+    click_menu_item_later(qtbot, choice, seen)
+    centre = strip.visualItemRect(strip.item(row)).center()
+    qtbot.mouseClick(strip.viewport(), RIGHT, pos=centre)
+    # The platform turns a right click into this event; QTest's click goes to the widget.
+    global_pos = strip.viewport().mapToGlobal(centre)
+    menu_event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, centre, global_pos)
+    QApplication.sendEvent(strip.viewport(), menu_event)
+    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+
+
+def finish_a_run(window, qtbot, steps: int, every: int) -> None:
+    state = window.state
+    state.set_settings(steps=steps, snapshot_every=every)
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Start
+    qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
+
+
+# --- 2. "Continue from here" keeps the history and counts on --------------------------------
+
+
+def test_continue_from_a_snapshot_keeps_the_history_and_counts_on(window, qtbot, images):
+    load_inputs(window, images)
+    state = window.state
+    history = []
+    state.lossesAppended.connect(history.extend)
+    finish_a_run(window, qtbot, steps=12, every=4)
+    assert [s.iteration for s in state.snapshots] == [4, 8, 12]
+    plotted = list(window.run_panel.plot.points)
+    assert [p[0] for p in plotted] == list(range(1, 13))
+
+    right_click_snapshot(qtbot, window, 0, "Continue from here")  # step 4
+    assert state.status == "running"
+    # At once, before the first new step: the count is that of the snapshot, the earlier
+    # history stays, the later snapshots give way.
+    assert window.run_panel.iteration.text() == "4 / 12"
+    assert [s.iteration for s in state.snapshots] == [4]
+    qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
+    assert state.report.iteration == 12 and state.report.total_steps == 12
+    assert [s.iteration for s in state.snapshots] == [4, 8, 12]
+    assert [window.snapshots.item(i).text() for i in range(3)] == ["step 4", "step 8", "step 12"]
+    assert [h[0] for h in history[12:]] == list(range(5, 13))  # counted on, 8 steps left
+    points = window.run_panel.plot.points
+    assert [p[0] for p in points] == list(range(1, 13))
+    assert points[:4] == plotted[:4]  # the loss plot kept the steps before the snapshot
+
+
+def test_continue_from_the_last_snapshot_says_why_nothing_runs(window, qtbot, images):
+    load_inputs(window, images)
+    finish_a_run(window, qtbot, steps=4, every=4)
+    right_click_snapshot(qtbot, window, 0, "Continue from here")
+    assert window.state.status == "idle"
+    assert "end of the run" in window.messages.text.text()
+
+
+# --- 7. No stale numbers at a new Start -------------------------------------------------------
+
+
+def test_a_new_start_shows_no_count_of_the_last_run(window, qtbot, images):
+    load_inputs(window, images)
+    finish_a_run(window, qtbot, steps=6, every=0)
+    panel = window.run_panel
+    assert panel.iteration.text() == "6 / 6"
+    window.state.set_settings(steps=300)
+    qtbot.mouseClick(panel.start, LEFT)
+    assert panel.iteration.text() == "0 / 300" and panel.progress.value() == 0
+    qtbot.keyClick(window, Qt.Key.Key_Escape)  # Stop
+    qtbot.waitUntil(lambda: window.state.status == "idle", timeout=WAIT_MS)
