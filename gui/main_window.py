@@ -28,6 +28,7 @@ from gui.canvas import PreviewCanvas
 from gui.controls import ControlsPanel
 from gui.drop_panes import ContentPane, StylePane
 from gui.loss_plot import LossPlot
+from gui.run_keys import RunKeys
 from gui.snapshots import SnapshotStrip
 from gui.state import IDLE, PAUSED, PAUSING, RUNNING, AppState, elapsed_text
 from gui.weights_dialog import WeightsDialog, friendly_reason
@@ -308,6 +309,9 @@ class MainWindow(QMainWindow):
         right.setMinimumWidth(300)
         self.setCentralWidget(splitter)
         self._make_menus()
+        self.run_keys = RunKeys(self, state)
+        state.statusChanged.connect(self._enable_run_actions)
+        self._enable_run_actions()
         state.needsWeights.connect(self.show_weights_dialog)
         state.statusChanged.connect(self._on_status)
         self.statusBar().showMessage("Drop a photo and a painting, then press Start.")
@@ -336,11 +340,14 @@ class MainWindow(QMainWindow):
         action(file, "Load preset…", self.load_preset_dialog)
         file.addSeparator()
         action(file, "Model weights…", self._open_weights)
-        action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
+        # Ctrl+Q spelled out: StandardKey.Quit is empty on Windows and on bare Linux desktops.
+        quit_action = action(file, "Quit", self.close, "Ctrl+Q")
+        # Also from the weights dialog (its own window) and any other window of the app.
+        quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         run = self.menuBar().addMenu("&Run")
         action(run, "Start", self.run_panel.start_run, "Ctrl+Return")
         self.pause_action = action(run, "Pause / resume", self.state.toggle_pause, "Space")
-        action(run, "Stop", self.state.stop, "Esc")
+        self.stop_action = action(run, "Stop", self.state.stop, "Esc")
         view = self.menuBar().addMenu("&View")
         action(view, "Fit to window", self.canvas.fit_to_window, "Ctrl+0")
         action(view, "Actual pixels (100%)", self.canvas.actual_size, "Ctrl+1")
@@ -365,6 +372,12 @@ class MainWindow(QMainWindow):
     @Slot(float)
     def _on_zoom(self, zoom: float) -> None:
         self.zoom_label.setText(f"{zoom * 100:.0f}%")
+
+    @Slot()
+    def _enable_run_actions(self, *_) -> None:
+        # Without a run, Space and Esc stay with the focused widget (a check box, a button).
+        self.pause_action.setEnabled(self.state.active)
+        self.stop_action.setEnabled(self.state.active)
 
     @Slot(str)
     def _on_status(self, status: str) -> None:
@@ -439,6 +452,9 @@ class MainWindow(QMainWindow):
     @Slot()
     def shutdown(self) -> None:
         """Idempotent: closeEvent and QApplication.aboutToQuit both end here."""
+        self.run_keys.uninstall()
+        if self.weights_dialog is not None:
+            self.weights_dialog.close()  # its own window: it would stay up on its own
         geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.state.preferences.set("geometry", geometry)
         self.state.shutdown()

@@ -103,3 +103,62 @@ def test_a_new_start_shows_no_count_of_the_last_run(window, qtbot, images):
     assert panel.iteration.text() == "0 / 300" and panel.progress.value() == 0
     qtbot.keyClick(window, Qt.Key.Key_Escape)  # Stop
     qtbot.waitUntil(lambda: window.state.status == "idle", timeout=WAIT_MS)
+
+
+# --- 3. Space and Esc act on the run whatever has focus ---------------------------------------
+
+
+def test_space_resumes_right_after_typing_a_weight_while_paused(window, qtbot, images):
+    load_inputs(window, images)
+    state, worker = window.state, window.state.worker
+    qtbot.mouseClick(window.run_panel.start, LEFT)
+    qtbot.waitUntil(lambda: state.report is not None, timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: state.status == "paused", timeout=WAIT_MS)
+
+    box = window.controls.style_weight.box
+    qtbot.mouseClick(box, LEFT)
+    box.selectAll()
+    qtbot.keyClicks(box, "3e9")
+    qtbot.keyClick(box, Qt.Key.Key_Return)  # Enter commits the field
+    assert state.settings.style_weight == 3e9 and box.hasFocus()
+    steps = worker.steps_done
+    qtbot.keyClick(box, Qt.Key.Key_Space)  # then Space resumes, focus still in the field
+    assert state.status == "running" and box.text() == "3e+09"
+    qtbot.waitUntil(lambda: worker.steps_done > steps, timeout=WAIT_MS)
+
+    # Space again pauses; a weight typed without Enter is committed by Space itself.
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: state.status == "paused", timeout=WAIT_MS)
+    box.selectAll()
+    qtbot.keyClicks(box, "2e9")
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    assert state.settings.style_weight == 2e9 and state.status == "running"
+
+    # Esc stops from a spin box too.
+    spin = window.style_pane.rows.itemAt(0).widget().weight
+    qtbot.mouseClick(spin, LEFT)
+    assert spin.hasFocus()
+    qtbot.keyClick(spin, Qt.Key.Key_Escape)
+    assert state.status == "stopping"
+    qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
+
+    # With no run, a focused check box keeps its Space.
+    check = window.controls.preserve
+    check.setFocus()
+    before = check.isChecked()
+    qtbot.keyClick(check, Qt.Key.Key_Space)
+    assert check.isChecked() != before
+
+
+# --- 6. Ctrl+Q from the weights dialog --------------------------------------------------------
+
+
+def test_ctrl_q_quits_from_the_weights_dialog(window, qtbot):
+    window.show_weights_dialog("Download or import the network weights.")
+    dialog = window.weights_dialog
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=5000)
+    qtbot.keyClick(dialog.model, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert not window.isVisible() and not dialog.isVisible()
+    assert not window.state.thread.isRunning()
