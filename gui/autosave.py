@@ -93,12 +93,15 @@ class Autosaver(QObject):
 
     def close(self, discard: bool, wait_ms: int = CLOSE_WAIT_MS) -> None:
         """Stop taking saves; with `discard`, remove the autosave once nothing writes it.
+        Without, a save still waiting is written (the window's last picture).
 
         A save still running after `wait_ms` finishes in its thread and then discards
         (when asked): closing the window never waits long on the disk.
         """
         with self._lock:
-            self._closed, self._discard, self._pending = True, discard, None
+            self._closed, self._discard = True, discard
+            if discard:
+                self._pending = None
         self._pool.waitForDone(wait_ms)
         with self._lock:
             if self._busy:
@@ -112,7 +115,7 @@ class Autosaver(QObject):
             self.saves += 1
             self.last_saved = time.monotonic()
             session, self._pending = self._pending, None
-            if session is None or self._closed:
+            if session is None or (self._closed and self._discard):
                 self._busy = False
                 if self._closed and self._discard:
                     discard_session(self.folder)

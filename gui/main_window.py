@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from engine.images import SAVE_FORMATS
 from gui.canvas import PreviewCanvas
+from gui.closing import CANCEL, DISCARD, SAVE, ask_before_closing
 from gui.controls import ControlsPanel
 from gui.drop_panes import ContentPane, StylePane
 from gui.loss_plot import LossPlot
@@ -245,6 +246,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.state = state
         self.weights_dialog: WeightsDialog | None = None
+        self._asked_to_close = False
         self.setWindowTitle("Impasto")
         self.setStyleSheet(STYLE_SHEET)
         self.setAcceptDrops(False)
@@ -341,7 +343,7 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         action(file, "Model weights…", self._open_weights)
         # Ctrl+Q spelled out: StandardKey.Quit is empty on Windows and on bare Linux desktops.
-        quit_action = action(file, "Quit", self.close, "Ctrl+Q")
+        quit_action = action(file, "Quit", self.quit, "Ctrl+Q")
         # Also from the weights dialog (its own window) and any other window of the app.
         quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         run = self.menuBar().addMenu("&Run")
@@ -389,13 +391,13 @@ class MainWindow(QMainWindow):
 
     # --- files ----------------------------------------------------------------------------
 
-    def save_dialog(self) -> None:
+    def save_dialog(self) -> bool:
+        """Ask where to save the picture on the canvas, and save it; True when saved."""
         folder = self.state.preferences.get("save_folder") or ""
         stem = Path(self.state.content.label).stem if self.state.content else "impasto"
         name = str(Path(folder) / f"{stem}-impasto.png")
         path, chosen = QFileDialog.getSaveFileName(self, "Save image", name, SAVE_FILTER)
-        if path:
-            self.state.save_result(_with_suffix(path, chosen))
+        return bool(path) and self.state.save_result(_with_suffix(path, chosen))
 
     @Slot(int)
     def _save_snapshot(self, index: int) -> None:
@@ -450,17 +452,37 @@ class MainWindow(QMainWindow):
         self.state.look_for_session()
 
     @Slot()
-    def shutdown(self) -> None:
-        """Idempotent: closeEvent and QApplication.aboutToQuit both end here."""
+    def shutdown(self, discard: bool = False) -> None:
+        """Idempotent: closeEvent and QApplication.aboutToQuit both end here. The session
+        is kept for the next launch unless `discard`."""
         self.run_keys.uninstall()
         if self.weights_dialog is not None:
             self.weights_dialog.close()  # its own window: it would stay up on its own
         geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.state.preferences.set("geometry", geometry)
-        self.state.shutdown()
+        self.state.shutdown(discard)
+
+    @Slot()
+    def quit(self) -> None:
+        """File ▸ Quit and Ctrl+Q: a close the artist asked for, so unsaved work is asked about."""
+        self._asked_to_close = True
+        try:
+            self.close()
+        finally:
+            self._asked_to_close = False
 
     def closeEvent(self, event) -> None:
-        self.shutdown()
+        # The artist's close (the title bar's button, Quit) asks about an unsaved picture;
+        # a close from code (tests, tools) and the end of a desktop session do not.
+        answer = None
+        asked = event.spontaneous() or self._asked_to_close
+        if asked and self.state.unsaved_result():
+            report = self.state.report
+            answer = ask_before_closing(self, report.iteration, report.total_steps)
+            if answer == CANCEL or (answer == SAVE and not self.save_dialog()):
+                event.ignore()
+                return
+        self.shutdown(discard=answer == DISCARD)
         super().closeEvent(event)
 
 

@@ -103,6 +103,7 @@ class AppState(QObject):
         self.refresh_models()
         self.report: StepReport | None = None
         self.start_step = 0  # the step the current or last run started from
+        self._saved_report: StepReport | None = None  # the report of the last saved picture
         self.rate = 0.0  # iterations per second
         self.frame: np.ndarray | None = None
         self.frame_image: QImage | None = None
@@ -416,6 +417,10 @@ class AppState(QObject):
             image = image.resize(new, Image.Resampling.LANCZOS)
         return image
 
+    def unsaved_result(self) -> bool:
+        """Whether a run made a picture since the last save (closing asks about it)."""
+        return self.report is not None and self.report is not self._saved_report
+
     def save_result(self, path: str) -> bool:
         image = self.result_image()
         if image is None:
@@ -428,6 +433,7 @@ class AppState(QObject):
             self.message.emit("error", str(error))
             return False
         self._remember_folder("save_folder", path)
+        self._saved_report = self.report
         self.message.emit("info", f"Saved {Path(path).name} ({image.width}×{image.height} px).")
         return True
 
@@ -549,11 +555,11 @@ class AppState(QObject):
 
     # --- shutdown -----------------------------------------------------------------------------
 
-    def shutdown(self) -> None:
-        """The one way out, for closeEvent and aboutToQuit alike; safe to call twice."""
+    def shutdown(self, discard: bool = False) -> None:
+        """The one way out, for closeEvent and aboutToQuit alike; safe to call twice.
+        The session is kept for the next launch to offer, unless `discard`."""
         if self._shut_down:
             return
-        self._shut_down = True
         self.preferences.set("settings", self.settings.to_dict())
         self.preferences.save()
         self._autosave_timer.stop()
@@ -562,8 +568,11 @@ class AppState(QObject):
         # A step is short, so this wait is brief; it keeps Qt from destroying a live thread.
         if not self.thread.wait(SHUTDOWN_WAIT_MS):
             print("Impasto: the engine thread did not stop in time")
-        # A clean exit needs no crash recovery; an offer not yet answered is kept for later.
-        self.autosaver.close(discard=self.pending_session is None)
+        if not discard:
+            self._on_frame()  # the last picture, if the GUI has not taken it yet
+            self.autosave()
+        self._shut_down = True
+        self.autosaver.close(discard=discard)
 
     # --- from the worker ------------------------------------------------------------------------
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
 
+from engine.session import autosave_folder, load_session
+from gui.app import create_window
 from tests.gui.conftest import drop_files
 
 WAIT_MS = 60_000
@@ -162,3 +164,89 @@ def test_ctrl_q_quits_from_the_weights_dialog(window, qtbot):
     qtbot.keyClick(dialog.model, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
     assert not window.isVisible() and not dialog.isVisible()
     assert not window.state.thread.isRunning()
+
+
+# --- 1. Closing mid-run asks, and the session can be restored ---------------------------------
+
+
+def answer_close_question_later(qtbot, button, seen: list) -> None:
+    """When the close question comes up, click `button` (a QMessageBox.StandardButton)."""
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, click)
+            return
+        seen.append(box.informativeText())
+        qtbot.mouseClick(box.button(button), LEFT)
+
+    QTimer.singleShot(20, click)
+
+
+def run_until_step(window, qtbot, images, step: int) -> None:
+    load_inputs(window, images)
+    state = window.state
+    state.set_settings(steps=400, snapshot_every=5)
+    qtbot.mouseClick(window.run_panel.start, LEFT)
+    qtbot.waitUntil(lambda: state.report is not None and state.report.iteration >= step,
+                    timeout=WAIT_MS)  # fmt: skip
+
+
+def test_closing_mid_run_asks_and_cancel_keeps_the_run(window, qtbot, images):
+    run_until_step(window, qtbot, images, 3)
+    seen: list = []
+    answer_close_question_later(qtbot, QMessageBox.StandardButton.Cancel, seen)
+    qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert seen and "not saved" in seen[0]
+    assert window.isVisible() and window.state.status == "running"
+    steps = window.state.worker.steps_done
+    qtbot.waitUntil(lambda: window.state.worker.steps_done > steps, timeout=WAIT_MS)
+
+
+def test_closing_mid_run_with_save_keeps_the_session_for_next_time(
+    window, qtbot, images, tmp_path, monkeypatch, random_network
+):
+    run_until_step(window, qtbot, images, 7)
+    target = tmp_path / "evening.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *args: (str(target), "PNG (*.png)")))  # fmt: skip
+    seen: list = []
+    answer_close_question_later(qtbot, QMessageBox.StandardButton.Save, seen)
+    qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert seen and not window.isVisible() and target.exists()
+    closed_at = window.state.report.iteration
+    assert not window.state.thread.isRunning()
+
+    again = create_window(lambda: random_network)
+    qtbot.addWidget(again)
+    again.show()
+    bar = again.restore_bar
+    assert bar.isVisible(), "a closed session is offered at the next launch"
+    qtbot.mouseClick(bar.restore, LEFT)
+    state = again.state
+    assert state.content.label == "photo.png" and [s.label for s in state.styles] == [
+        "painting.jpg"
+    ]
+    assert state.snapshots and state.snapshots[-1].iteration <= closed_at
+    assert state.frame is not None
+    again.close()
+
+
+def test_closing_mid_run_with_discard_deletes_the_session(window, qtbot, images):
+    run_until_step(window, qtbot, images, 6)
+    seen: list = []
+    answer_close_question_later(qtbot, QMessageBox.StandardButton.Discard, seen)
+    qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert seen and not window.isVisible()
+    assert load_session() is None and not autosave_folder().exists()
+
+
+def test_closing_with_the_picture_saved_asks_nothing_and_keeps_the_session(
+    window, qtbot, images, tmp_path
+):
+    load_inputs(window, images)
+    finish_a_run(window, qtbot, steps=5, every=5)
+    assert window.state.save_result(str(tmp_path / "done.png"))
+    qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert not window.isVisible()  # no question: nothing would be lost
+    assert load_session().iteration == 5

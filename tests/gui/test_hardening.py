@@ -21,7 +21,7 @@ from PySide6.QtCore import Qt
 
 from engine.images import load_image
 from engine.run import StyleTransfer
-from engine.session import autosave_folder
+from engine.session import load_session
 from gui import autosave as autosave_module
 from gui.app import create_window
 from gui.worker import live_threads
@@ -329,7 +329,9 @@ def test_closing_mid_run_is_quick_and_clean(qtbot, random_network, tiny):
     print(f"\nclose mid-run: {seconds * 1000:.0f} ms")
     assert seconds < CLOSE_LIMIT_S
     assert live_threads() == [] and not state.thread.isRunning()
-    assert not autosave_folder().exists()  # a clean close leaves no session behind
+    assert state.autosaver.wait(5000)
+    # The session is kept for the next launch, up to the last picture (issue 12).
+    assert load_session().iteration == state.report.iteration
 
 
 def test_closing_mid_save_is_quick_and_clean(qtbot, random_network, tiny, monkeypatch):
@@ -351,7 +353,8 @@ def test_closing_mid_save_is_quick_and_clean(qtbot, random_network, tiny, monkey
     assert seconds < CLOSE_LIMIT_S
     assert live_threads() == []
     assert state.autosaver.wait(5000)
-    assert not autosave_folder().exists()  # the save finished, then the clean close won
+    # The save in progress finished, then the window's last picture was written after it.
+    assert load_session().iteration == state.report.iteration
 
 
 def test_the_window_has_the_app_icon(window):
