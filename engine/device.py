@@ -22,6 +22,18 @@ def pick_device(choice: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
+def absent_devices() -> dict[str, str]:
+    """The device choices this computer lacks, each with why, in a few words."""
+    absent = {}
+    if not torch.cuda.is_available():
+        built = torch.version.cuda is not None
+        absent["cuda"] = ("no NVIDIA GPU or driver found" if built
+                          else "this PyTorch has no CUDA support")  # fmt: skip
+    if not _mps_available():
+        absent["mps"] = "Apple silicon Macs only"
+    return absent
+
+
 def configure_threads(leave_one_for_gui: bool = True) -> int:
     """Set torch's CPU thread count and return it: every core, less one for the GUI's own
     thread on machines with 4 or more. On 2 cores the GUI stays smooth with both in use

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.device import DEVICE_CHOICES
+from engine.device import DEVICE_CHOICES, absent_devices
 from engine.presets import preset_names
 from engine.run import LIVE_FIELDS
 from engine.settings import OPTIMIZERS, RunSettings, sqrt2_scales
@@ -197,8 +197,16 @@ class ControlsPanel(QWidget):
         self.model.setToolTip(MODEL_TIP)
         self.model.setPlaceholderText(NO_MODEL)
         self.device = QComboBox()
+        absent = absent_devices()
         for name in DEVICE_CHOICES:
-            self.device.addItem({"auto": "Automatic"}.get(name, name.upper()), name)
+            label = {"auto": "Automatic"}.get(name, name.upper())
+            if name in absent:  # shown, so the artist sees why it cannot be picked
+                label = f"{label} — not available"
+            self.device.addItem(label, name)
+            if name in absent:
+                item = self.device.model().item(self.device.count() - 1)
+                item.setEnabled(False)
+                item.setToolTip(absent[name])
         self.precision = _combo(PRECISIONS, PRECISION_TIP)
         self.detected = QLabel("Detected: …")
         self.detected.setObjectName("Caption")

@@ -250,3 +250,28 @@ def test_closing_with_the_picture_saved_asks_nothing_and_keeps_the_session(
     qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
     assert not window.isVisible()  # no question: nothing would be lost
     assert load_session().iteration == 5
+
+
+# --- 4. Device offers what is present ---------------------------------------------------------
+
+
+def test_absent_devices_are_shown_disabled_with_the_reason(qtbot, random_network, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    window = create_window(lambda: random_network)
+    qtbot.addWidget(window)
+    window.show()
+    combo, state = window.controls.device, window.state
+    combo.setFocus()
+    combo.setCurrentIndex(combo.findData("cpu"))
+    for _ in range(3):  # the arrow keys walk past what is absent
+        qtbot.keyClick(combo, Qt.Key.Key_Down)
+    assert state.settings.device == "cpu"
+    cuda = combo.model().item(combo.findData("cuda"))
+    assert not cuda.isEnabled() and "not available" in cuda.text()
+    assert cuda.toolTip() in ("no NVIDIA GPU or driver found", "this PyTorch has no CUDA support")
+    mps = combo.model().item(combo.findData("mps"))
+    assert not mps.isEnabled() and mps.toolTip() == "Apple silicon Macs only"
+    window.close()
