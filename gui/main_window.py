@@ -29,13 +29,13 @@ from gui.closing import CANCEL, DISCARD, SAVE, ask_before_closing
 from gui.controls import ControlsPanel
 from gui.drop_panes import ContentPane, StylePane
 from gui.loss_plot import LossPlot
+from gui.preset_files import PRESET_FILTER
 from gui.run_keys import RunKeys
 from gui.snapshots import SnapshotStrip
 from gui.state import IDLE, PAUSED, PAUSING, RUNNING, AppState, elapsed_text
 from gui.weights_dialog import WeightsDialog, friendly_reason
 
 SAVE_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;TIFF (*.tif *.tiff);;WebP (*.webp)"
-PRESET_FILTER = "Impasto preset (*.json)"
 STYLE_SHEET = """
 #DropPane { border: 2px dashed palette(mid); border-radius: 8px; }
 #DropPane[hover="true"] { border-color: palette(highlight); }
@@ -66,6 +66,7 @@ class MessageBar(QFrame):
         self.again.setToolTip("Go on from the last good image at the same size")
         self.smaller = QPushButton("Retry at half size")
         self.cpu = QPushButton("Retry on the CPU")
+        self.use_settings = QPushButton("Use this picture's settings")
         close = QToolButton(text="✕", autoRaise=True)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
@@ -73,6 +74,7 @@ class MessageBar(QFrame):
         layout.addWidget(self.again)
         layout.addWidget(self.smaller)
         layout.addWidget(self.cpu)
+        layout.addWidget(self.use_settings)
         layout.addWidget(close)
         self.timer = QTimer(self, singleShot=True, interval=8000)
         self.timer.timeout.connect(self.hide)
@@ -80,7 +82,9 @@ class MessageBar(QFrame):
         self.again.clicked.connect(self._retry_same)
         self.smaller.clicked.connect(self._retry_smaller)
         self.cpu.clicked.connect(self._retry_cpu)
+        self.use_settings.clicked.connect(self._use_settings)
         state.message.connect(self.show_message)
+        state.settingsOffered.connect(self._offer_settings)
         self.hide()
 
     @Slot(str, str)
@@ -95,11 +99,22 @@ class MessageBar(QFrame):
         self.again.setVisible(level == "oom")
         self.smaller.setVisible(level == "oom")
         self.cpu.setVisible(level == "oom")
+        self.use_settings.setVisible(False)
         self.show()
         if level == "info":
             self.timer.start()
         else:
             self.timer.stop()
+
+    @Slot(str, bool)
+    def _offer_settings(self, text: str, usable: bool) -> None:
+        self.show_message("warning" if usable else "error", text)
+        self.use_settings.setVisible(usable)
+
+    @Slot()
+    def _use_settings(self) -> None:
+        self.hide()
+        self.state.use_offered_settings()
 
     @Slot()
     def _retry_same(self) -> None:
@@ -406,7 +421,8 @@ class MainWindow(QMainWindow):
 
     def save_preset_dialog(self) -> None:
         folder = self.state.preferences.get("preset_folder") or ""
-        path, _ = QFileDialog.getSaveFileName(self, "Save preset", folder, PRESET_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self, "Save preset", folder,
+                                              "Impasto preset (*.json)")  # fmt: skip
         if path:
             self.state.save_preset(path if path.endswith(".json") else path + ".json")
 

@@ -27,6 +27,7 @@ from engine.session import (
 from engine.settings import RunSettings
 from gui.autosave import Autosaver
 from gui.preferences import Preferences
+from gui.preset_files import not_a_preset_text, picture_settings
 from gui.qimage import pil_to_qimage
 from gui.worker import SNAPSHOT_THUMB, EngineWorker, NetworkLoader, RunRequest, WorkerThread
 
@@ -77,6 +78,7 @@ class AppState(QObject):
     message = Signal(str, str)  # level ("info", "error", "oom"), text
     needsWeights = Signal(str)
     sessionOffered = Signal(object)  # an autosaved Session found at launch
+    settingsOffered = Signal(str, bool)  # a picture's settings: text, whether usable
     weightsReady = Signal(str)
     weightsFailed = Signal(str)
     downloadProgress = Signal(object)
@@ -112,6 +114,7 @@ class AppState(QObject):
         self._rate_marks: list[tuple[int, float]] = []
         self._init_image: Image.Image | None = None
         self._shut_down = False
+        self.offered_settings: RunSettings | None = None  # a picture's, given to Load preset
         self.pending_session: Session | None = None  # offered at launch, not yet answered
         self.resume_image: Image.Image | None = None  # a restored session's latest image
         self.autosaver = Autosaver(parent=self)
@@ -277,12 +280,24 @@ class AppState(QObject):
             # user's own file is left where it is (it is theirs, not in Impasto's folders).
             settings = RunSettings.from_dict(read_json(Path(path)))
         except (OSError, ValueError) as error:
+            offer = picture_settings(path, self.settings)  # an Impasto picture, maybe
+            if offer is not None:
+                self.offered_settings = offer.settings
+                self.settingsOffered.emit(offer.text, offer.settings is not None)
+                return False
             reason = str(error).removeprefix(f"{Path(path)}: ")
-            self.message.emit("error", f"{Path(path).name}: not a usable preset ({reason})")
+            self.message.emit("error", not_a_preset_text(path, reason))
             return False
         self._remember_folder("preset_folder", path)
         self._use_settings(settings)
         return True
+
+    def use_offered_settings(self) -> None:
+        """ "Use this picture's settings", after Load preset was given an Impasto picture."""
+        settings, self.offered_settings = self.offered_settings, None
+        if settings is not None:
+            self._use_settings(settings)
+            self.message.emit("info", "Using the picture's settings.")
 
     # --- model ---------------------------------------------------------------------------
 

@@ -4,9 +4,10 @@ window with real key presses and mouse clicks, on a random VGG at 64 px."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtGui import QAction, QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
 
+from engine.images import load_image, save_image
 from engine.session import autosave_folder, load_session
 from gui.app import create_window
 from tests.gui.conftest import drop_files
@@ -275,3 +276,42 @@ def test_absent_devices_are_shown_disabled_with_the_reason(qtbot, random_network
     mps = combo.model().item(combo.findData("mps"))
     assert not mps.isEnabled() and mps.toolTip() == "Apple silicon Macs only"
     window.close()
+
+
+# --- 5. A picture given to Load preset --------------------------------------------------------
+
+
+def load_preset_through_the_menu(window, monkeypatch, path) -> None:
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *args: (str(path), "")))  # fmt: skip
+    action = next(a for a in window.findChildren(QAction) if a.text() == "Load preset…")
+    action.trigger()
+
+
+def test_an_impasto_picture_offers_its_settings(window, qtbot, images, tmp_path, monkeypatch):
+    state, bar = window.state, window.messages
+    made_with = state.settings.replace(content_weight=7.0, optimizer="adam", steps=77,
+                                       init="snapshot", style_blend=(1.0,))  # fmt: skip
+    picture = tmp_path / "evening-impasto.png"
+    save_image(load_image(images["photo"]), picture, made_with.to_dict())
+    load_preset_through_the_menu(window, monkeypatch, picture)
+    text = bar.text.text()
+    assert "evening-impasto.png is a picture, not a preset" in text and "codec" not in text
+    assert bar.use_settings.isVisible() and state.settings.content_weight != 7.0
+    qtbot.mouseClick(bar.use_settings, LEFT)
+    assert state.settings.content_weight == 7.0 and state.settings.steps == 77
+    assert window.controls.optimizer.currentData() == "adam"
+    assert state.settings.init == "content" and state.settings.device == made_with.device
+    assert not bar.use_settings.isVisible()
+
+
+def test_files_that_are_no_preset_are_named_in_words(window, monkeypatch, images, tmp_path):
+    bar = window.messages
+    load_preset_through_the_menu(window, monkeypatch, images["photo"])
+    assert bar.text.text() == "photo.png is a picture without Impasto settings, not a preset."
+    assert not bar.use_settings.isVisible()
+    binary = tmp_path / "notes.json"
+    binary.write_bytes(b"\x89\xff\x00 not text")
+    load_preset_through_the_menu(window, monkeypatch, binary)
+    assert bar.text.text().startswith("notes.json is not an Impasto preset")
+    assert "codec" not in bar.text.text() and "UTF-8" not in bar.text.text()
