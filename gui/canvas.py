@@ -52,7 +52,7 @@ class PreviewCanvas(QWidget):
     def _on_content(self) -> None:
         content = self.state.content
         self.before = QPixmap.fromImage(content.preview) if content else None
-        if self.pixmap is None and content is not None:
+        if content is not None and (self.pixmap is None or self.state.frame is None):
             self.show_image(content.preview)  # show the photo until a run starts
         self.update()
 

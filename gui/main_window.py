@@ -85,6 +85,10 @@ class MessageBar(QFrame):
         self.use_settings.clicked.connect(self._use_settings)
         state.message.connect(self.show_message)
         state.settingsOffered.connect(self._offer_settings)
+        # An error stays until a later action succeeds: a new photo or painting, a Start.
+        state.contentChanged.connect(self._clear_error)
+        state.stylesChanged.connect(self._clear_error)
+        state.statusChanged.connect(self._on_status)
         self.hide()
 
     @Slot(str, str)
@@ -105,6 +109,16 @@ class MessageBar(QFrame):
             self.timer.start()
         else:
             self.timer.stop()
+
+    @Slot()
+    def _clear_error(self) -> None:
+        if self.property("level") in ("error", "oom"):
+            self.hide()
+
+    @Slot(str)
+    def _on_status(self, status: str) -> None:
+        if status == "running":
+            self._clear_error()
 
     @Slot(str, bool)
     def _offer_settings(self, text: str, usable: bool) -> None:
@@ -331,7 +345,9 @@ class MainWindow(QMainWindow):
         self._enable_run_actions()
         state.needsWeights.connect(self.show_weights_dialog)
         state.statusChanged.connect(self._on_status)
-        self.statusBar().showMessage("Drop a photo and a painting, then press Start.")
+        for signal in (state.contentChanged, state.stylesChanged):
+            signal.connect(self._show_status)
+        self._show_status()
         self._restore_geometry()
         self._startup_checks()
 
@@ -398,11 +414,23 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_status(self, status: str) -> None:
+        self._show_status()
+
+    @Slot()
+    def _show_status(self) -> None:
+        """The status bar says what the window is doing, or what to do next."""
+        state = self.state
         text = {"running": "Running…", "pausing": "Pausing after this step…",
                 "paused": "Paused. Change weights, then resume (Space).",
-                "stopping": "Stopping…", "idle": "Ready."}  # fmt: skip
-        self.statusBar().showMessage(f"{text.get(status, status)}   Device: "
-                                     f"{self.state.device_name}")  # fmt: skip
+                "stopping": "Stopping…"}.get(state.status)  # fmt: skip
+        if text is None and not state.can_start():
+            text = ("Drop a photo and a painting, then press Start." if state.content is None
+                    else "Now drop one or more paintings, then press Start.")  # fmt: skip
+        elif text is None and state.resume_image is not None:
+            text = "Restored. Start (Ctrl+Return) goes on from this picture."
+        elif text is None:
+            text = "Ready: press Start (Ctrl+Return)."
+        self.statusBar().showMessage(f"{text}   Device: {state.device_name}")
 
     # --- files ----------------------------------------------------------------------------
 

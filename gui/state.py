@@ -164,6 +164,8 @@ class AppState(QObject):
     def set_content_image(self, image: Image.Image, label: str) -> None:
         self.content = SourceImage.from_pil(image, label)
         self.resume_image = None  # a restored image belongs to the old photo
+        if not self.active:  # so does the last result: the canvas shows the new photo
+            self.frame = self.frame_image = self.report = self.viewing = None
         self.contentChanged.emit()
 
     def add_style(self, path: str) -> bool:

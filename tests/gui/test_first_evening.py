@@ -315,3 +315,51 @@ def test_files_that_are_no_preset_are_named_in_words(window, monkeypatch, images
     load_preset_through_the_menu(window, monkeypatch, binary)
     assert bar.text.text().startswith("notes.json is not an Impasto preset")
     assert "codec" not in bar.text.text() and "UTF-8" not in bar.text.text()
+
+
+# --- 7. Stale screen state --------------------------------------------------------------------
+
+
+def test_an_error_banner_goes_once_a_later_action_succeeds(window, qtbot, images):
+    bar = window.messages
+    assert drop_files(window.content_pane, [images["broken"]])
+    assert bar.isVisible() and bar.property("level") == "error"
+    assert drop_files(window.content_pane, [images["photo"]])
+    assert not bar.isVisible()
+    assert drop_files(window.style_pane, [images["broken"]])
+    assert bar.isVisible()
+    assert drop_files(window.style_pane, [images["painting"]])
+    assert not bar.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    window.state.message.emit("error", "a problem before the next Start")
+    window.state.stop()
+    qtbot.waitUntil(lambda: window.state.status == "idle", timeout=WAIT_MS)
+    assert bar.isVisible()  # a run ending does not take an error away
+    qtbot.mouseClick(window.run_panel.start, LEFT)
+    assert not bar.isVisible()
+    window.state.stop()
+    qtbot.waitUntil(lambda: window.state.status == "idle", timeout=WAIT_MS)
+
+
+def test_the_status_bar_follows_a_restore(qtbot, random_network, images):
+    from engine.session import save_session
+    from tests.gui.test_session import make_session, open_window
+
+    save_session(make_session(images))
+    window = open_window(qtbot, random_network)
+    assert "Drop a photo" in window.statusBar().currentMessage()
+    qtbot.mouseClick(window.restore_bar.restore, LEFT)
+    message = window.statusBar().currentMessage()
+    assert "Drop a photo" not in message and "goes on from this picture" in message
+    window.close()
+
+
+def test_a_new_photo_replaces_the_last_result_on_the_canvas(window, qtbot, images, tmp_path):
+    load_inputs(window, images)
+    finish_a_run(window, qtbot, steps=3, every=0)
+    other = tmp_path / "other.png"
+    load_image(images["painting"]).resize((40, 30)).save(other)
+    assert drop_files(window.content_pane, [str(other)])
+    shown = window.canvas.pixmap
+    assert (shown.width(), shown.height()) == (40, 30)  # the new photo, not the old result
+    assert window.state.result_image() is None  # nor would Save write the old result
