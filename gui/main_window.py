@@ -384,7 +384,9 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         action(view, "Fit to window", self.canvas.fit_to_window, "Ctrl+0")
         action(view, "Actual pixels (100%)", self.canvas.actual_size, "Ctrl+1")
-        action(view, "Zoom in", self._zoom_in, QKeySequence.StandardKey.ZoomIn)
+        zoom_in = action(view, "Zoom in", self._zoom_in, QKeySequence.StandardKey.ZoomIn)
+        # Ctrl+= too, as in Krita and GIMP: "+" needs Shift on most keyboards.
+        zoom_in.setShortcuts([*zoom_in.shortcuts(), QKeySequence("Ctrl+=")])
         action(view, "Zoom out", self._zoom_out, QKeySequence.StandardKey.ZoomOut)
         action(view, "Before / after", self.compare_button.toggle, "B")
         action(view, "Live view", self._view_live, "L")

@@ -3,6 +3,7 @@ window with real key presses and mouse clicks, on a random VGG at 64 px."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
@@ -363,3 +364,11 @@ def test_a_new_photo_replaces_the_last_result_on_the_canvas(window, qtbot, image
     shown = window.canvas.pixmap
     assert (shown.width(), shown.height()) == (40, 30)  # the new photo, not the old result
     assert window.state.result_image() is None  # nor would Save write the old result
+
+
+def test_ctrl_equals_zooms_in(window, qtbot, images):
+    load_inputs(window, images)
+    canvas = window.canvas
+    before = canvas.zoom
+    qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert canvas.zoom == pytest.approx(before * 1.25)
