@@ -184,6 +184,9 @@ class ControlsPanel(QWidget):
             self.optimizer.addItem({"lbfgs": "L-BFGS", "adam": "Adam"}.get(name, name), name)
         self.size = QSpinBox(minimum=64, maximum=4096, singleStep=32, suffix=" px")
         self.steps = QSpinBox(minimum=1, maximum=10000, singleStep=50)
+        self.steps.setToolTip("Optimisation steps at each size. With Coarse to fine, the run "
+                              "does them at every scale, half size first, so the step counter's "
+                              "total is this times the number of scales.")  # fmt: skip
         self.init = QComboBox()
         self.init.addItem("Photo", "content")
         self.init.addItem("Noise", "noise")
@@ -261,7 +264,7 @@ class ControlsPanel(QWidget):
         form.addRow(self.layers_box)
         form.addRow("Optimizer", self.optimizer)
         form.addRow("Output size", self.size)
-        form.addRow("Steps", self.steps)
+        form.addRow("Steps per scale", self.steps)
         form.addRow("Start from", self.init)
         form.addRow("Seed", self.seed)
         form.addRow("Style scale", self.style_scale)

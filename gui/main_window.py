@@ -255,7 +255,7 @@ class RunPanel(QWidget):
             total, done = settings.steps * len(settings.sizes), self.state.start_step
             self.progress.setRange(0, total)
             self.progress.setValue(done)
-            self.iteration.setText(f"{done} / {total}")
+            self.iteration.setText(step_count_text(done, total, len(settings.sizes)))
             self.left.setText("–")
             self.speed.setText("–")
 
@@ -263,11 +263,18 @@ class RunPanel(QWidget):
     def _on_progress(self, report) -> None:
         self.progress.setRange(0, report.total_steps)
         self.progress.setValue(report.iteration)
-        self.iteration.setText(f"{report.iteration} / {report.total_steps}")
+        scales = len((self.state.run_settings or self.state.settings).sizes)
+        self.iteration.setText(step_count_text(report.iteration, report.total_steps, scales))
         rate = self.state.rate
         self.speed.setText(f"{rate:.1f}" if rate >= 1 else f"{rate:.2f}")
         remaining = report.total_steps - report.iteration
         self.left.setText(elapsed_text(remaining / rate) if rate > 0 else "–")
+
+
+def step_count_text(done: int, total: int, scales: int) -> str:
+    """ "41 / 300 (2 scales)": the total counts every scale of a coarse-to-fine run, so the
+    scales are named, or 300 would contradict "Steps per scale: 150"."""
+    return f"{done} / {total}" + (f" ({scales} scales)" if scales > 1 else "")
 
 
 class MainWindow(QMainWindow):

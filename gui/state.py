@@ -337,7 +337,7 @@ class AppState(QObject):
         settings = self.settings.replace(style_blend=self._blend())
         if from_step >= settings.steps * len(settings.sizes):
             self.message.emit("info", f"Step {from_step} is the end of the run: raise Steps "
-                              "to go on from it.")  # fmt: skip
+                              "per scale to go on from it.")  # fmt: skip
             return False
         if init_image is None and settings.init not in ("content", "noise"):
             init_image = self._load(settings.init)  # a preset may name an init image file

@@ -372,3 +372,25 @@ def test_ctrl_equals_zooms_in(window, qtbot, images):
     before = canvas.zoom
     qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
     assert canvas.zoom == pytest.approx(before * 1.25)
+
+
+# --- The step total agrees with the Steps field (coarse to fine) ------------------------------
+
+
+def test_the_step_total_names_its_scales_and_the_field_says_per_scale(window, qtbot, images):
+    load_inputs(window, images)
+    controls, panel = window.controls, window.run_panel
+    form = controls.layout().itemAt(0).layout()
+    assert form.labelForField(controls.steps).text() == "Steps per scale"
+    assert "Coarse to fine" in controls.steps.toolTip()
+    controls.coarse.setFocus()
+    qtbot.keyClick(controls.coarse, Qt.Key.Key_Space)  # Coarse to fine on: 32 px, then 64 px
+    controls.steps.setFocus()
+    qtbot.keyClick(controls.steps, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(controls.steps, "3")
+    qtbot.keyClick(controls.steps, Qt.Key.Key_Return)
+    assert window.state.settings.steps == 3 and len(window.state.settings.sizes) == 2
+    qtbot.mouseClick(panel.start, LEFT)
+    assert panel.iteration.text() == "0 / 6 (2 scales)"
+    qtbot.waitUntil(lambda: window.state.status == "idle", timeout=WAIT_MS)
+    assert panel.iteration.text() == "6 / 6 (2 scales)"
