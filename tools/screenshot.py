@@ -25,8 +25,7 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtGui import QColor, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from engine.run import Network  # noqa: E402
-from engine.vgg import read_state_dict  # noqa: E402
+from engine.model_choice import import_as  # noqa: E402
 from gui.app import create_window  # noqa: E402
 from tests.trained_vgg import trained_vgg16_path  # noqa: E402
 
@@ -64,14 +63,17 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "resources" / "screenshot.png"))
     args = parser.parse_args()
     os.environ.setdefault("IMPASTO_CONFIG_DIR", tempfile.mkdtemp(prefix="impasto-shot-"))
+    # A private model store holding the trained VGG16 as a user would have it after
+    # File ▸ Model weights… ▸ Import, so the window's Model box shows it.
+    os.environ.setdefault("IMPASTO_MODELS_DIR", tempfile.mkdtemp(prefix="impasto-models-"))
+    import_as(trained_vgg16_path(), "vgg16-caffe")
 
     app = QApplication(sys.argv)
     app.setApplicationName("Impasto")
     if args.dark:
         app.setStyle("Fusion")
         app.setPalette(dark_palette())
-    network = Network(read_state_dict(trained_vgg16_path(), "vgg16"), "vgg16", "caffe")
-    window = create_window(lambda: network)
+    window = create_window()
     window.resize(1500, 920)
     window.show()
     state = window.state
