@@ -39,13 +39,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from common_eval import load_rgb  # noqa: E402  (the bench's image reader; no tool's code)
+
 IMAGES = ROOT.parent / "shared" / "images"
 
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
@@ -53,18 +54,6 @@ PROJECTIONS = 64
 _BLOCKS = (2, 2, 3, 3, 3)  # VGG16 convolutions per block
 _CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 _SSIM_WINDOW, _SSIM_SIGMA, _DOWNSAMPLE = 11, 1.5, 4
-
-
-def load_rgb(path: str | Path, longest: int | None = None, size=None) -> torch.Tensor:
-    """An image file as a (1, 3, H, W) tensor in [0, 1], resized to `longest` or `size`."""
-    image = Image.open(path).convert("RGB")
-    if size is None and longest is not None:
-        scale = longest / max(image.size)
-        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    if size is not None and tuple(size) != image.size:
-        image = image.resize(tuple(size), Image.Resampling.LANCZOS)
-    array = np.asarray(image, dtype=np.float32) / 255
-    return torch.from_numpy(array).permute(2, 0, 1)[None].contiguous()
 
 
 def vgg16_features(state: dict[str, torch.Tensor], image: torch.Tensor) -> dict[str, torch.Tensor]:
