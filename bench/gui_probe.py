@@ -37,29 +37,32 @@ def main() -> None:
     p.add_argument("--weights", required=True)
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--steps", type=int, default=6)
-    p.add_argument("--style-weight", type=float, default=100.0)
+    p.add_argument("--style-weight", type=float, help="default: the engine's")
+    p.add_argument("--arch", default="vgg19", help="vgg16 for the trained file")
     args = p.parse_args()
 
     warm_up_torch()  # as run_app does before the window shows
     app = QApplication.instance() or QApplication([])
-    network = Network(read_state_dict(args.weights, "vgg19"), "vgg19", preprocessing="caffe")
+    network = Network(read_state_dict(args.weights, args.arch), args.arch, preprocessing="caffe")
     window = create_window(lambda: network, Preferences(Path(tempfile.mkdtemp())))
     window.resize(1200, 800)
     window.show()
     state = window.state
     state.set_content_image(Image.open(args.content).convert("RGB"), "content")
     state.add_style_image(Image.open(args.style).convert("RGB"), "style")
+    weight = {"style_weight": args.style_weight} if args.style_weight is not None else {}
     state.set_settings(
+        model=args.arch,
         size=args.size,
         steps=args.steps,
-        style_weight=args.style_weight,
+        **weight,
         tv_weight=0.0,
         init="content",
         optimizer="lbfgs",
         scales=(),
     )
     # Load the model before pressing Start, as the target says ("model already loaded").
-    state.worker._get_network()
+    state.worker._get_network(state.model)
 
     clock, lateness, marks = QElapsedTimer(), [], {}
     clock.start()

@@ -279,9 +279,11 @@ def gui_figures(args) -> dict:
         str(args.gui_size),
         "--steps",
         str(args.gui_steps),
-        "--style-weight",
-        str(args.style_weight),
     ]
+    if args.network == "trained-vgg16":
+        cmd += ["--arch", "vgg16"]  # and the engine's own loss weights
+    else:
+        cmd += ["--style-weight", str(args.style_weight)]
     runs = []
     for repeat in range(args.repeats):
         print(f"  GUI probe {args.gui_size}px #{repeat + 1}", flush=True)
@@ -491,7 +493,6 @@ def main() -> None:
         if "pystiche" in tools:
             p.error("pystiche's runner reads VGG19 only; use --tools impasto,neural-style")
         args.weights = trained_vgg16_path()
-        skip.add("gui")  # gui_probe.py runs the random VGG19
     else:
         args.weights = make_weights(args.work / "vgg19_random_seed0.pth")
     data = {
