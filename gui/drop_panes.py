@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.elided_label import ElidedLabel
 from gui.qimage import qimage_to_pil, thumbnail_pixmap
 from gui.state import AppState, SourceImage
 
@@ -191,21 +192,6 @@ class StyleRow(QWidget):
     @Slot()
     def _on_remove(self) -> None:
         self.state.remove_style(self.index)
-
-
-class ElidedLabel(QLabel):
-    """A label that shortens its text with … to fit, and shows it whole as a tooltip."""
-
-    def __init__(self, text: str, parent=None):
-        super().__init__(text, parent)
-        self.full = text
-        self.setToolTip(text)
-        self.setMinimumWidth(30)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-    def resizeEvent(self, event) -> None:
-        metrics = self.fontMetrics()
-        self.setText(metrics.elidedText(self.full, Qt.TextElideMode.ElideMiddle, self.width()))
 
 
 class StylePane(DropPane):

@@ -3,14 +3,17 @@ window with real key presses and mouse clicks, on a random VGG at 64 px."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QContextMenuEvent
-from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtGui import QAction, QContextMenuEvent, QFontMetricsF
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QSplitter
 
 from engine.images import load_image, save_image
 from engine.session import autosave_folder, load_session
 from gui.app import create_window
+from gui.elided_label import ElidedLabel, elide_name
 from tests.gui.conftest import drop_files
 
 WAIT_MS = 60_000
@@ -394,3 +397,45 @@ def test_the_step_total_names_its_scales_and_the_field_says_per_scale(window, qt
     assert panel.iteration.text() == "0 / 6 (2 scales)"
     qtbot.waitUntil(lambda: window.state.status == "idle", timeout=WAIT_MS)
     assert panel.iteration.text() == "6 / 6 (2 scales)"
+
+
+# --- A painting's name is shortened only when it lacks room, keeping its extension -----------
+
+
+def drag_splitter_handle(qtbot, window, dx: int) -> None:
+    """Drag the handle between the panes and the canvas `dx` px with the mouse."""
+    handle = window.findChild(QSplitter).handle(1)
+    start = handle.rect().center()
+    qtbot.mousePress(handle, LEFT, pos=start)
+    for step in range(1, 5):
+        qtbot.mouseMove(handle, QPoint(start.x() + dx * step // 4, start.y()))
+    qtbot.mouseRelease(handle, LEFT, pos=QPoint(start.x() + dx, start.y()))
+
+
+def test_a_painting_name_is_shortened_only_when_it_lacks_room(window, qtbot, images, tmp_path):
+    name = "starry_night_over_the_rhone.jpg"
+    shutil.copy(images["painting"], tmp_path / name)
+    assert drop_files(window.style_pane, [str(tmp_path / name)])
+    label = window.style_pane.findChild(ElidedLabel)
+    metrics = QFontMetricsF(label.font())
+
+    drag_splitter_handle(qtbot, window, 300)  # a wide pane: the whole name fits
+    qtbot.waitUntil(lambda: label.width() > metrics.horizontalAdvance(name))
+    assert label.text() == name
+
+    drag_splitter_handle(qtbot, window, -600)  # as narrow as the pane goes
+    qtbot.waitUntil(lambda: label.width() < metrics.horizontalAdvance(name))
+    shown = label.text()
+    assert "…" in shown and shown.startswith("s") and shown.endswith(".jpg")  # whole extension
+    assert metrics.horizontalAdvance(shown) <= label.width()
+    assert label.toolTip() == name
+
+
+def test_a_name_that_fits_to_the_pixel_is_not_shortened(qapp):
+    metrics = QFontMetricsF(QApplication.font())
+    for name in ("starry_night.jpg", "Wheatfield with Cypresses.png", "WWWmmm_Kandinsky.tif"):
+        width = metrics.horizontalAdvance(name)
+        assert elide_name(metrics, name, width) == name
+        short = elide_name(metrics, name, width - 20)
+        assert short.endswith(name[name.rindex(".") :]) and "…" in short
+        assert metrics.horizontalAdvance(short) <= width - 20
