@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -153,6 +154,16 @@ def _combo(choices: tuple[tuple[str, str], ...], tip: str) -> QComboBox:
     return combo
 
 
+def _placeholder_as_text(combo: QComboBox) -> None:
+    """Draw the combo's placeholder in its text colour: Qt greys it, which reads as disabled."""
+    palette = combo.palette()
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive,
+                  QPalette.ColorGroup.Disabled):  # fmt: skip
+        text = palette.color(group, QPalette.ColorRole.ButtonText)
+        palette.setColor(group, QPalette.ColorRole.PlaceholderText, text)
+    combo.setPalette(palette)
+
+
 class ControlsPanel(QWidget):
     def __init__(self, state: AppState, parent=None):
         super().__init__(parent)
@@ -165,6 +176,11 @@ class ControlsPanel(QWidget):
         self.preset.setToolTip("A named starting point; every setting can still be changed")
         # activated: only the user's choice, also when the same preset is picked again
         self.preset.activated.connect(self._on_preset)
+        _placeholder_as_text(self.preset)
+        upright = self.preset.font()
+        upright.setItalic(False)  # the list of presets stays upright when the box is italic
+        for index in range(self.preset.count()):
+            self.preset.setItemData(index, upright, Qt.ItemDataRole.FontRole)
 
         self.content_weight = LogSlider(1e-3, 1e3)
         self.style_weight = LogSlider(0.01, 1e4)
@@ -309,8 +325,12 @@ class ControlsPanel(QWidget):
             widget.blockSignals(True)
         label = self.state.preset_label()
         # A preset shown as picked, or none picked with "<name> (modified)" in its place.
-        self.preset.setCurrentIndex(self.preset.findData(label))
+        index = self.preset.findData(label)
+        self.preset.setCurrentIndex(index)
         self.preset.setPlaceholderText(label)
+        font = self.preset.font()
+        font.setItalic(index < 0)  # "Custom" and "(modified)" in italic, not greyed
+        self.preset.setFont(font)
         self.optimizer.setCurrentIndex(max(0, self.optimizer.findData(settings.optimizer)))
         self.size.setValue(settings.size)
         self.steps.setValue(settings.steps)

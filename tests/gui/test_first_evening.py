@@ -439,3 +439,37 @@ def test_a_name_that_fits_to_the_pixel_is_not_shortened(qapp):
         short = elide_name(metrics, name, width - 20)
         assert short.endswith(name[name.rindex(".") :]) and "…" in short
         assert metrics.horizontalAdvance(short) <= width - 20
+
+
+# --- The Preset box looks enabled when it shows "Custom" or "(modified)" ---------------------
+
+
+def darkest_text(combo) -> int:
+    """The lightness of the darkest pixel of the text part of the combo, as drawn."""
+    image = combo.grab().toImage()
+    box = combo.rect().adjusted(6, 4, -24, -4)  # the text, not the arrow or the frame
+    return min(
+        image.pixelColor(x, y).lightness()
+        for x in range(box.left(), box.right())
+        for y in range(box.top(), box.bottom())
+    )
+
+
+def test_the_preset_box_looks_enabled_when_modified(window, qtbot):
+    controls = window.controls
+    combo = controls.preset
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Home)  # keys pick the first preset, as a click would
+    qtbot.waitUntil(lambda: combo.currentIndex() == 0)
+    picked = darkest_text(combo)
+    assert not combo.font().italic()
+
+    controls.steps.setFocus()
+    qtbot.keyClick(controls.steps, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(controls.steps, "123")
+    qtbot.keyClick(controls.steps, Qt.Key.Key_Return)
+    assert combo.currentIndex() == -1
+    assert combo.placeholderText() == f"{combo.itemText(0)} (modified)"
+    assert combo.isEnabled() and combo.font().italic()  # modified: italic, not grey
+    assert abs(darkest_text(combo) - picked) < 40
+    assert not combo.itemData(0, Qt.ItemDataRole.FontRole).italic()  # the list stays upright
