@@ -6,6 +6,7 @@
 Setup is skipped when .venv already matches pyproject.toml and constraints.txt.
 """
 
+import ctypes.util
 import hashlib
 import os
 import subprocess
@@ -20,6 +21,33 @@ STAMP = VENV / ".impasto-setup"
 
 def venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+# Qt's xcb platform plugin loads these at start; a minimal desktop may lack them, and Qt then
+# stops with a plugin error that names none of them.
+XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xcb-icccm": "libxcb-icccm4",
+                 "xcb-keysyms": "libxcb-keysyms1"}  # fmt: skip
+XCB_INSTALL = "sudo apt-get install " + " ".join(XCB_LIBRARIES.values())
+
+
+def missing_xcb_libraries(find_library=ctypes.util.find_library, platform: str = sys.platform,
+                          environ=os.environ) -> list[str]:  # fmt: skip
+    """The Debian/Ubuntu packages of the libraries Qt's xcb plugin needs that are absent; none
+    where that plugin will not be used (not Linux, another QT_QPA_PLATFORM, no DISPLAY)."""
+    if not platform.startswith("linux") or not environ.get("DISPLAY"):
+        return []
+    if environ.get("QT_QPA_PLATFORM", "xcb") not in ("", "xcb"):
+        return []
+    return [package for name, package in XCB_LIBRARIES.items() if find_library(name) is None]
+
+
+def check_qt_libraries(**probe) -> bool:
+    """Say which libraries to install, with the command, when Qt could not open its window."""
+    missing = missing_xcb_libraries(**probe)
+    if missing:
+        print(f"Impasto's window needs system libraries that are missing: {', '.join(missing)}.\n"
+              f"Install them with:\n\n    {XCB_INSTALL}\n", file=sys.stderr)  # fmt: skip
+    return not missing
 
 
 def setup() -> None:
@@ -44,6 +72,8 @@ def main() -> int:
     if command not in ("app", "test"):
         print(__doc__)
         return 2
+    if command == "app" and not check_qt_libraries():
+        return 1
     setup()
     python = str(venv_python())
     if command == "app":
