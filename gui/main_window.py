@@ -31,6 +31,7 @@ from gui.drop_panes import ContentPane, StylePane
 from gui.loss_plot import LossPlot
 from gui.preset_files import PRESET_FILTER
 from gui.run_keys import RunKeys
+from gui.save_names import save_start_folder, suggested_name
 from gui.snapshots import SnapshotStrip
 from gui.state import IDLE, PAUSED, PAUSING, RUNNING, AppState, elapsed_text
 from gui.weights_dialog import WeightsDialog, friendly_reason
@@ -445,9 +446,11 @@ class MainWindow(QMainWindow):
 
     def save_dialog(self) -> bool:
         """Ask where to save the picture on the canvas, and save it; True when saved."""
-        folder = self.state.preferences.get("save_folder") or ""
-        stem = Path(self.state.content.label).stem if self.state.content else "impasto"
-        name = str(Path(folder) / f"{stem}-impasto.png")
+        state = self.state
+        step = None if state.viewing is None else state.snapshots[state.viewing].iteration
+        name = suggested_name(state.content.label if state.content else None,
+                              [style.label for style in state.styles], step)  # fmt: skip
+        name = str(save_start_folder(state.preferences) / name)
         path, chosen = QFileDialog.getSaveFileName(self, "Save image", name, SAVE_FILTER)
         return bool(path) and self.state.save_result(_with_suffix(path, chosen))
 

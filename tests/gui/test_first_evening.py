@@ -4,9 +4,10 @@ window with real key presses and mouse clicks, on a random VGG at 64 px."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QAction, QContextMenuEvent, QFontMetricsF
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QSplitter
 
@@ -473,3 +474,64 @@ def test_the_preset_box_looks_enabled_when_modified(window, qtbot):
     assert combo.isEnabled() and combo.font().italic()  # modified: italic, not grey
     assert abs(darkest_text(combo) - picked) < 40
     assert not combo.itemData(0, Qt.ItemDataRole.FontRole).italic()  # the list stays upright
+
+
+# --- 9. Saving starts in Pictures, then in the last folder; a snapshot's name has its step ---
+
+
+def capture_save_dialog(monkeypatch, answer: str = "") -> list[str]:
+    """Replace the save dialog: note the suggested path it is given, answer `answer`."""
+    asked: list[str] = []
+
+    def get_save_file_name(parent, caption, suggested, *rest):
+        asked.append(suggested)
+        return (answer, "PNG (*.png)" if answer else "")
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(get_save_file_name))
+    return asked
+
+
+def test_the_first_save_starts_in_pictures_and_later_ones_in_the_last_folder(
+    window, qtbot, images, tmp_path, monkeypatch
+):
+    pictures = tmp_path / "Pictures"
+    pictures.mkdir()
+    real_location = QStandardPaths.writableLocation
+    monkeypatch.setattr(QStandardPaths, "writableLocation", staticmethod(
+        lambda where: str(pictures) if where == QStandardPaths.StandardLocation.PicturesLocation
+        else real_location(where)))  # fmt: skip
+    load_inputs(window, images)
+    finish_a_run(window, qtbot, steps=4, every=0)
+    elsewhere = tmp_path / "evening"
+    elsewhere.mkdir()
+    asked = capture_save_dialog(monkeypatch, str(elsewhere / "first.png"))
+    qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert Path(asked[0]) == pictures / "photo-painting.png"
+    assert (elsewhere / "first.png").exists()
+    asked = capture_save_dialog(monkeypatch)
+    qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert Path(asked[0]).parent == elsewhere
+    window.close()  # the folder is kept for the next launch
+    again = create_window(lambda: None)
+    qtbot.addWidget(again)
+    assert again.state.preferences.get("save_folder") == str(elsewhere)
+    again.close()
+
+
+def test_without_pictures_the_first_save_starts_at_home(window, qtbot, images, monkeypatch):
+    monkeypatch.setattr(QStandardPaths, "writableLocation", staticmethod(lambda where: ""))
+    load_inputs(window, images)
+    finish_a_run(window, qtbot, steps=2, every=0)
+    asked = capture_save_dialog(monkeypatch)
+    qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert Path(asked[0]).parent == Path.home()
+
+
+def test_a_snapshot_is_offered_under_its_own_name_with_its_step(window, qtbot, images, monkeypatch):
+    load_inputs(window, images)
+    finish_a_run(window, qtbot, steps=8, every=4)
+    asked = capture_save_dialog(monkeypatch)
+    qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # live
+    right_click_snapshot(qtbot, window, 0, "Save…")  # step 4
+    live, snapshot = (Path(path).name for path in asked)
+    assert live == "photo-painting.png" and snapshot == "photo-painting-step4.png"
