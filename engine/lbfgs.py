@@ -11,8 +11,9 @@ This one evaluates the network exactly once per step, as neural-style does, and:
 - never moves a pixel by more than `radius` in one step (a trust region in pixel units,
   which mean the same on every network since the pixels are always in [0, 1]);
 - checks each new point when it is evaluated: if the loss rose or is not finite, the step is
-  undone and the radius shrunk, and the next direction comes from the last good point's
-  stored gradient, so no evaluation is repeated; on success the radius grows again;
+  undone and the radius shrunk below that step's length, and the next direction comes from
+  the last good point's stored gradient, so no evaluation is repeated; on success the radius
+  grows again;
 - keeps curvature pairs only where they are positive (s·y > 0), so its quasi-Newton model
   stays positive definite whatever the ReLUs do.
 """
@@ -26,16 +27,15 @@ import torch
 
 INITIAL_RADIUS = 1 / 64  # pixel units; grows ×2 per good step
 MAX_RADIUS = 0.25
-MIN_RADIUS = 1e-5  # below this the run makes no progress: report a stall
 
 
 class PixelLBFGS:
     def __init__(self, image: torch.Tensor, history: int = 100, lr: float = 1.0,
                  radius: float = INITIAL_RADIUS):  # fmt: skip
         self.image, self.lr = image, lr
-        self.history = history
         self.radius = radius
-        self.pairs: deque[tuple[torch.Tensor, torch.Tensor, float]] = deque(maxlen=history)
+        self.taken = 0.0  # the largest pixel change of the step last taken
+        self.pairs: deque[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = deque(maxlen=history)
         self._last: tuple[torch.Tensor, float, torch.Tensor] | None = None  # x, f, g accepted
         self.rejected: str | None = None  # why the latest step's point was undone, if it was
 
@@ -55,7 +55,8 @@ class PixelLBFGS:
             last_x, last_f, last_g = self._last
             if not finite or float(loss) > last_f:
                 self.rejected = "rose" if finite else "non-finite"
-                self.radius /= 4
+                # Shorter than the step that failed, even if the radius did not bind it.
+                self.radius = min(self.radius, self.taken) / 4
                 with torch.no_grad():
                     self.image.copy_(last_x)
                 x, g = last_x, last_g
@@ -74,15 +75,12 @@ class PixelLBFGS:
         largest = float(direction.abs().max())
         if largest > self.radius:
             direction *= self.radius / largest
+        self.taken = min(largest, self.radius)
         with torch.no_grad():
             # Kept in the displayable range. The curvature pairs are taken from the points
             # actually visited, so this projection cannot corrupt them.
             self.image.add_(direction).clamp_(0, 1)
         return loss
-
-    @property
-    def stalled(self) -> bool:
-        return self.radius < MIN_RADIUS
 
     def _direction(self, gradient: torch.Tensor) -> torch.Tensor:
         """-H·g by the two-loop recursion (Nocedal & Wright, algorithm 7.4). The scalars stay
