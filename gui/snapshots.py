@@ -30,6 +30,9 @@ class SnapshotStrip(QListWidget):
         self.itemClicked.connect(self._on_clicked)
         self.customContextMenuRequested.connect(self._on_menu)
         state.snapshotsChanged.connect(self.refresh)
+        # Until the first snapshot the strip would be a large blank box under the canvas;
+        # refresh shows it when one comes (a new state has none yet).
+        self.hide()
 
     @Slot()
     def refresh(self) -> None:
@@ -45,6 +48,7 @@ class SnapshotStrip(QListWidget):
             self.addItem(item)
         if self.count():
             self.scrollToItem(self.item(self.count() - 1))
+        self.setVisible(bool(self.count()))
 
     @Slot(QListWidgetItem)
     def _on_clicked(self, item: QListWidgetItem) -> None:

@@ -164,8 +164,9 @@ class AppState(QObject):
     def set_content_image(self, image: Image.Image, label: str) -> None:
         self.content = SourceImage.from_pil(image, label)
         self.resume_image = None  # a restored image belongs to the old photo
-        if not self.active:  # so does the last result: the canvas shows the new photo
+        if not self.active:  # so do the last result and its snapshots: the canvas shows the photo
             self.frame = self.frame_image = self.report = self.viewing = None
+            self._keep_snapshots_to(-1)
         self.contentChanged.emit()
 
     def add_style(self, path: str) -> bool:

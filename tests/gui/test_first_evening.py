@@ -535,3 +535,30 @@ def test_a_snapshot_is_offered_under_its_own_name_with_its_step(window, qtbot, i
     right_click_snapshot(qtbot, window, 0, "Save…")  # step 4
     live, snapshot = (Path(path).name for path in asked)
     assert live == "photo-painting.png" and snapshot == "photo-painting-step4.png"
+
+
+# --- 11. No blank snapshot strip before the first snapshot -----------------------------------
+
+
+def test_the_snapshot_strip_shows_only_once_there_are_snapshots(window, qtbot, images, tmp_path):
+    strip, canvas = window.snapshots, window.canvas
+    load_inputs(window, images)
+    assert not strip.isVisible()
+    tall_canvas = canvas.height()
+    finish_a_run(window, qtbot, steps=3, every=0)  # no snapshots taken
+    assert not strip.isVisible()
+    finish_a_run(window, qtbot, steps=6, every=3)
+    assert strip.isVisible() and strip.count() == 2
+    qtbot.waitUntil(lambda: canvas.height() < tall_canvas, timeout=5000)  # the strip made room
+
+    finish_a_run(window, qtbot, steps=3, every=0)  # a fresh run drops the last run's snapshots
+    assert not strip.isVisible()
+    finish_a_run(window, qtbot, steps=3, every=3)
+    assert strip.isVisible()
+    qtbot.waitUntil(lambda: canvas.height() < tall_canvas, timeout=5000)
+    short_canvas = canvas.height()
+    other = tmp_path / "other.png"
+    shutil.copy(images["photo"], other)
+    assert drop_files(window.content_pane, [str(other)])  # a new photo: they were of the old one
+    assert not strip.isVisible() and not window.state.snapshots
+    qtbot.waitUntil(lambda: canvas.height() > short_canvas, timeout=5000)  # room given back
