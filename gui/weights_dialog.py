@@ -52,18 +52,28 @@ def model_title(name: str) -> str:
         return name
 
 
+def any_model_installed() -> bool:
+    """Whether some catalogue model is installed (False when the manager is missing)."""
+    try:
+        from engine import weights
+
+        return any(weights.find_installed(spec.name) for spec in weights.known_models())
+    except Exception:  # the weights manager missing or broken: as if none were
+        return False
+
+
 class WeightsDialog(QDialog):
     def __init__(self, state: AppState, reason: str, parent=None):
         super().__init__(parent)
         self.state = state
-        self.setWindowTitle("Model weights needed")
+        self._update_title()
         self.setModal(False)
         self.setMinimumWidth(460)
-        intro = QLabel(
+        self.intro = QLabel(
             "Impasto needs the weights of a VGG network trained on ImageNet to see style. "
             "They are downloaded once (about 550 MB) or imported from a file you have."
         )
-        intro.setWordWrap(True)
+        self.intro.setWordWrap(True)
         self.reason = QLabel(friendly_reason(reason))
         self.reason.setObjectName("Caption")
         self.reason.setWordWrap(True)
@@ -103,7 +113,7 @@ class WeightsDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
+        layout.addWidget(self.intro)
         layout.addWidget(self.reason)
         layout.addWidget(self.model)
         layout.addWidget(self.progress)
@@ -113,6 +123,15 @@ class WeightsDialog(QDialog):
         state.weightsReady.connect(self._on_ready)
         state.weightsFailed.connect(self._on_failed)
 
+    def _update_title(self) -> None:
+        # Opened from the menu with a model installed, nothing is "needed".
+        installed = any_model_installed()
+        self.setWindowTitle("Model weights" if installed else "Model weights needed")
+
+    def showEvent(self, event) -> None:
+        self._update_title()  # the dialog is kept and shown again after an install
+        super().showEvent(event)
+
     def _busy(self, busy: bool) -> None:
         for button in (self.download_button, self.import_button, self.cached_button):
             button.setEnabled(not busy)
@@ -120,11 +139,21 @@ class WeightsDialog(QDialog):
         self.cancel_button.setVisible(busy)
         self.progress.setVisible(busy)
 
+    def _fit_height(self) -> None:
+        """Grow to the height the wrapped texts need at this width. A shown dialog keeps its
+        size when the progress bar and Cancel appear, and squeezes the intro to one line."""
+        layout = self.layout()
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
+
     @Slot()
     def _on_download(self) -> None:
         self._busy(True)
         self.progress.setRange(0, 0)
         self.status.setText("Connecting…")
+        self._fit_height()
         self.state.download_weights(self.model.currentData() or "vgg19")
 
     @Slot()
@@ -147,6 +176,7 @@ class WeightsDialog(QDialog):
         self.progress.setRange(0, 0)
         what = f" as {model_title(model)}" if model else ""
         self.status.setText(f"Checking and importing the weights{what}…")
+        self._fit_height()
         self.state.import_weights(path, model)
 
     @Slot()
@@ -181,3 +211,4 @@ class WeightsDialog(QDialog):
         self._busy(False)
         self.status.setText(text)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._fit_height()  # a reason can take several lines

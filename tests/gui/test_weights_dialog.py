@@ -32,13 +32,6 @@ def test_import_installs_weights_and_closes_the_dialog(qtbot, random_weights_fil
 
 
 def test_download_shows_progress_and_can_be_cancelled(qtbot, monkeypatch):
-    def slow_download(name, progress=None, cancel=None, **kwargs):
-        for chunk in range(1, 10_000):
-            progress(weights.ProgressInfo(chunk * 2**20, 548 * 2**20, 20 * 2**20))
-            if cancel.wait(0.02):
-                raise weights.DownloadCancelled("download cancelled")
-        raise AssertionError("never cancelled")
-
     monkeypatch.setattr(weights, "download", slow_download)
     window = create_window(no_weights)
     qtbot.addWidget(window)
@@ -77,4 +70,75 @@ def test_first_run_offers_the_weights_at_once_and_not_when_installed(qtbot, rand
     again = create_window(lambda: random_network)
     qtbot.addWidget(again)
     assert not offer_weights_if_missing(again) and again.weights_dialog is None
+    again.close()
+
+
+def slow_download(name, progress=None, cancel=None, **kwargs):
+    """A download that goes on, a MiB at a time, until it is cancelled."""
+    for chunk in range(1, 10_000):
+        progress(weights.ProgressInfo(chunk * 2**20, 548 * 2**20, 20 * 2**20))
+        if cancel.wait(0.02):
+            raise weights.DownloadCancelled("download cancelled")
+    raise AssertionError("never cancelled")
+
+
+def assert_not_clipped(label) -> None:
+    assert label.wordWrap()
+    assert label.heightForWidth(label.width()) <= label.height()
+
+
+def test_the_intro_is_not_clipped_while_a_download_is_busy(qtbot, monkeypatch):
+    monkeypatch.setattr(weights, "download", slow_download)
+    window = create_window(no_weights)
+    qtbot.addWidget(window)
+    window.show_weights_dialog("model vgg19 is not installed")
+    dialog = window.weights_dialog
+    qtbot.waitExposed(dialog)
+    assert_not_clipped(dialog.intro)
+    qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=WAIT_MS)
+    qtbot.wait(50)  # the layout settles
+    assert_not_clipped(dialog.intro)
+    assert_not_clipped(dialog.status)
+    with qtbot.waitSignal(window.state.weightsFailed, timeout=WAIT_MS):
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    window.close()
+
+
+def test_the_intro_is_not_clipped_while_an_import_is_busy(qtbot, monkeypatch, tmp_path):
+    window = create_window(no_weights)
+    qtbot.addWidget(window)
+    monkeypatch.setattr(window.state, "import_weights", lambda path, model: None)  # stays busy
+    window.show_weights_dialog("model vgg19 is not installed")
+    dialog = window.weights_dialog
+    qtbot.waitExposed(dialog)
+    dialog._import(str(tmp_path / "vgg19.pth"))
+    qtbot.wait(50)
+    assert dialog.progress.isVisible() and not dialog.import_button.isEnabled()
+    assert_not_clipped(dialog.intro)
+    assert_not_clipped(dialog.status)
+    window.close()
+
+
+def test_the_title_says_needed_only_while_no_model_is_installed(qtbot, random_weights_file):
+    window = create_window(no_weights)
+    qtbot.addWidget(window)
+    window.show()
+    file_menu = window.menuBar().actions()[0].menu()
+    open_weights = next(a for a in file_menu.actions() if a.text() == "Model weights…")
+    open_weights.trigger()
+    dialog = window.weights_dialog
+    assert dialog.isVisible() and dialog.windowTitle() == "Model weights needed"
+    with qtbot.waitSignal(window.state.weightsReady, timeout=WAIT_MS):
+        dialog._import(random_weights_file)
+    assert not dialog.isVisible()
+    open_weights.trigger()  # the same dialog, shown again from the menu
+    assert window.weights_dialog is dialog and dialog.isVisible()
+    assert dialog.windowTitle() == "Model weights"
+    window.close()
+
+    again = create_window(no_weights)  # a new window, a model installed
+    qtbot.addWidget(again)
+    again.show_weights_dialog("Download or import the network weights.")
+    assert again.weights_dialog.windowTitle() == "Model weights"
     again.close()
