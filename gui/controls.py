@@ -182,9 +182,12 @@ class ControlsPanel(QWidget):
         for index in range(self.preset.count()):
             self.preset.setItemData(index, upright, Qt.ItemDataRole.FontRole)
 
-        self.content_weight = LogSlider(1e-3, 1e3)
-        self.style_weight = LogSlider(0.01, 1e4)
-        self.tv_weight = LogSlider(1e-3, 1e4)
+        # Two decades either side of the defaults, which suit every model now that the
+        # losses are relative errors: an eighth of the slider's travel is a factor of 3.2,
+        # not the old 10^6 span's 30. Any other value can still be typed in the box.
+        self.content_weight = LogSlider(0.01, 100)
+        self.style_weight = LogSlider(0.05, 500)
+        self.tv_weight = LogSlider(0.01, 100)
         self.content_weight.valueChanged.connect(self._on_content_weight)
         self.style_weight.valueChanged.connect(self._on_style_weight)
         self.tv_weight.valueChanged.connect(self._on_tv_weight)

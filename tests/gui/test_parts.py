@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 from PIL import Image
 from PySide6.QtCore import Qt
@@ -13,7 +14,7 @@ from engine.settings import RunSettings
 from engine.vgg import WeightsError
 from gui import worker as worker_module
 from gui.app import create_window
-from gui.controls import LogSlider
+from gui.controls import TICKS, LogSlider
 from gui.preferences import FILE_NAME, Preferences, config_dir
 from tests.gui.conftest import drop_files
 
@@ -193,3 +194,15 @@ def test_mixed_precision_without_bfloat16_runs_and_says_so(window, qtbot, images
     assert "running in full precision" in window.messages.text.text()
     qtbot.waitUntil(lambda: window.state.status == "idle", timeout=WAIT_MS)
     assert window.state.worker.steps_done >= 3  # the run went on, in fp32
+
+
+def test_the_weight_sliders_centre_on_the_defaults_and_move_gently(window):
+    # A painter's drag: an eighth of the travel must not jump by orders of magnitude (it went
+    # from 1e6 to 1.2e10 in 50 px), and the middle of each slider is the default weight.
+    controls, defaults = window.controls, RunSettings()
+    for slider, default in ((controls.style_weight, defaults.style_weight),
+                            (controls.content_weight, defaults.content_weight),
+                            (controls.tv_weight, defaults.tv_weight)):  # fmt: skip
+        assert slider._from_tick(TICKS // 2) == pytest.approx(default, rel=0.05)
+        eighth = slider._from_tick(TICKS // 2 + TICKS // 8) / slider._from_tick(TICKS // 2)
+        assert eighth < 4
