@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from engine import weights
 from engine.device import DEVICE_CHOICES, describe_device, is_out_of_memory, pick_device
 from engine.files import write_atomically
 from engine.images import ImageError, load_image, save_image
@@ -19,10 +20,11 @@ from engine.outputs import OutputError, check_outputs
 from engine.run import InputTooSmall, Network, StyleTransfer
 from engine.settings import OPTIMIZERS, PRECISIONS, RunSettings, SettingsError
 from engine.vgg import PREPROCESSINGS, WeightsError, read_state_dict
+from engine.weights_cli import add_weights_commands
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-# Installed models by catalogue name (engine/models.json), and the architecture of each.
-MODEL_ARCH = {"vgg19": "vgg19", "vgg16": "vgg16", "vgg19-caffe": "vgg19"}
+# Catalogue models by name (engine/models.json), and the architecture of each.
+MODEL_ARCH = {spec.name: spec.arch for spec in weights.known_models()}
 MODEL_CHOICES = tuple(MODEL_ARCH)
 
 
@@ -41,12 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="impasto", description="Repaint a photo in the style of a painting.")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     _add_stylize(commands)
-    try:
-        from engine.weights_cli import add_weights_commands
-    except ImportError:  # the weights manager is optional for a bare engine checkout
-        pass
-    else:
-        add_weights_commands(commands)
+    add_weights_commands(commands)
     return parser
 
 
@@ -79,7 +76,7 @@ def _add_stylize(commands) -> None:
     p.add_argument("--scales", metavar="256,512", help="coarse-to-fine sizes (last = output)")
     p.add_argument("--pooling", choices=("max", "avg"), default=defaults.pooling)
     p.add_argument("--model", choices=MODEL_CHOICES, default=defaults.model,
-                   help="vgg19, vgg16, or vgg19-caffe (neural-style's Caffe weights)")  # fmt: skip
+                   help="an installed catalogue model (`weights list`)")  # fmt: skip
     p.add_argument("--weights", type=Path, help="VGG weights file (default: the installed model)")
     p.add_argument("--preprocessing", choices=PREPROCESSINGS, default="torchvision",
                    help="pixels as torchvision or caffe (neural-style) weights expect")  # fmt: skip
@@ -231,10 +228,6 @@ def _load_network(args: argparse.Namespace, settings: RunSettings) -> Network:
     if args.weights is not None:
         state = read_state_dict(args.weights, settings.model)
         return Network(state, settings.model, args.preprocessing)
-    try:
-        from engine import weights
-    except ImportError:
-        raise WeightsError("no weights given; pass --weights FILE") from None
     name = args.model
     if weights.find_installed(name) is None:
         raise WeightsError(

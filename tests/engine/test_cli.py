@@ -247,3 +247,22 @@ def test_a_failed_report_leaves_no_temp_file_and_names_the_report(
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error == f"impasto: {folder / 'r.json'}: could not save (the disk is full)"
     assert list(folder.iterdir()) == []  # no .r.json.tmp left behind
+
+
+def test_every_catalogue_model_can_be_run_by_name(tmp_path, inputs):
+    # The CLI's model list comes from the catalogue: a model added there (vgg16-caffe was
+    # missing from a hand-written copy) is runnable once installed.
+    import torch
+
+    from engine import weights
+    from engine.vgg import random_state_dict
+
+    content, style = inputs
+    file = tmp_path / "vgg16.pth"
+    torch.save(random_state_dict("vgg16"), file)
+    weights.import_file(file, "vgg16-caffe")
+    out = tmp_path / "o.png"
+    argv = ["stylize", str(content), str(style), "-o", str(out), "--model", "vgg16-caffe",
+            "--steps", "1", "--size", "32"]  # fmt: skip
+    assert main(argv) == 0
+    assert read_settings(out)["model"] == "vgg16"
