@@ -483,8 +483,7 @@ class StyleTransfer:
 
     def _roll_back(self) -> str:
         """Undo a step that produced NaN or inf: back to the last good image, gentler steps."""
-        with torch.no_grad():
-            self.image.copy_(self._last_good)
+        self._restore_last_good()
         lower = self.settings.lr / 2
         self.settings = self.settings.replace(learning_rate=lower)
         self._make_optimizer(reset=True)

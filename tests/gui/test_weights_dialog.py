@@ -16,11 +16,16 @@ def no_weights():
     raise WeightsError("model vgg19 is not installed")
 
 
-def test_import_installs_weights_and_closes_the_dialog(qtbot, random_weights_file):
+def open_dialog(qtbot):
+    """A window with no model installed, its weights dialog open."""
     window = create_window(no_weights)
     qtbot.addWidget(window)
     window.show_weights_dialog("model vgg19 is not installed")
-    dialog = window.weights_dialog
+    return window, window.weights_dialog
+
+
+def test_import_installs_weights_and_closes_the_dialog(qtbot, random_weights_file):
+    window, dialog = open_dialog(qtbot)
     assert dialog.isVisible()
     with qtbot.waitSignal(window.state.weightsReady, timeout=WAIT_MS):
         dialog._import(random_weights_file)
@@ -33,10 +38,7 @@ def test_import_installs_weights_and_closes_the_dialog(qtbot, random_weights_fil
 
 def test_download_shows_progress_and_can_be_cancelled(qtbot, monkeypatch):
     monkeypatch.setattr(weights, "download", slow_download)
-    window = create_window(no_weights)
-    qtbot.addWidget(window)
-    window.show_weights_dialog("model vgg19 is not installed")
-    dialog = window.weights_dialog
+    window, dialog = open_dialog(qtbot)
     qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=WAIT_MS)
     assert "MiB" in dialog.status.text() and dialog.cancel_button.isVisible()
@@ -89,10 +91,7 @@ def assert_not_clipped(label) -> None:
 
 def test_the_intro_is_not_clipped_while_a_download_is_busy(qtbot, monkeypatch):
     monkeypatch.setattr(weights, "download", slow_download)
-    window = create_window(no_weights)
-    qtbot.addWidget(window)
-    window.show_weights_dialog("model vgg19 is not installed")
-    dialog = window.weights_dialog
+    window, dialog = open_dialog(qtbot)
     qtbot.waitExposed(dialog)
     assert_not_clipped(dialog.intro)
     qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
