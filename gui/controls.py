@@ -309,6 +309,11 @@ class ControlsPanel(QWidget):
                                 self.pooling, self.color_match, self.carry]  # fmt: skip
         self.live_toggles = [self.preserve, self.average]
         self._tips = {widget: widget.toolTip() for widget in self.static_controls}
+        for combo in self.findChildren(QComboBox):
+            # A combo is at least as wide as its longest item or placeholder by default; the
+            # Model box's texts then pushed the panel past its scroll area, hiding every value
+            # box at 1280 px. Narrower, a combo shortens its text instead.
+            combo.setMinimumWidth(120)
         state.settingsChanged.connect(self.refresh)
         state.statusChanged.connect(self._on_status)
         state.deviceChanged.connect(self._on_device)

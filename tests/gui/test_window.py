@@ -119,3 +119,17 @@ def test_restore_snapshot_continues_from_it(window, qtbot, images):
     assert state.status == "running"
     qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
     assert state.report.iteration == 8
+
+
+def test_the_settings_fit_their_panel_at_1280_by_720(window, qtbot):
+    # The Model box's long texts once made the settings wider than their scroll area, which
+    # cut off every value box (the weights' typed numbers) at the right edge.
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    controls = window.controls
+    viewport = controls.parentWidget()
+    assert controls.minimumSizeHint().width() <= viewport.width()
+    box = controls.style_weight.box
+    right_edge = box.mapTo(viewport, box.rect().topRight()).x()
+    assert box.isVisible() and right_edge < viewport.width()
