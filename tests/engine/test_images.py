@@ -208,5 +208,21 @@ def test_fuzzed_image_bytes_raise_only_image_error(tmp_path_factory, seed, cuts,
     assert image.mode == "RGB"
 
 
-def test_decompression_limit_is_far_above_real_photos():
-    assert images.MAX_PIXELS >= 50_000_000
+def test_a_48_megapixel_photo_loads(tmp_path):
+    # A phone's full-resolution shot (8000×6000) must open; grey and one colour so the file
+    # is small and quick to make, while decoding still fills every one of its pixels.
+    path = tmp_path / "phone.png"
+    Image.new("L", (8000, 6000), 90).save(path, compress_level=1)
+    image = load_image(path)
+    assert image.size == (8000, 6000) and image.getpixel((7999, 5999)) == (90, 90, 90)
+
+
+def test_images_are_refused_only_above_the_limit(tmp_path):
+    # Headers alone: at the limit the size is accepted (then the missing pixels are the
+    # complaint), one row more is refused as too large, naming the limit.
+    at_limit = write(tmp_path / "at.png", png_claiming(10_000, images.MAX_PIXELS // 10_000))
+    with pytest.raises(ImageError, match="damaged or truncated"):
+        load_image(at_limit)
+    above = write(tmp_path / "above.png", png_claiming(10_000, images.MAX_PIXELS // 10_000 + 1))
+    with pytest.raises(ImageError, match="too large .*the limit is 100 megapixels"):
+        load_image(above)
