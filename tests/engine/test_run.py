@@ -1,6 +1,9 @@
 """The optimisation: it moves toward the style, obeys live changes, and survives NaN."""
 
+import gc
 import sys
+import types
+import weakref
 
 import numpy as np
 import pytest
@@ -178,10 +181,38 @@ def test_too_thin_input_is_refused_with_a_message(random_network):
     StyleTransfer(photo(), [Image.new("RGB", (1, 1), "navy")], SMALL, random_network)
 
 
-def test_close_releases_the_run(random_network):
-    run = StyleTransfer(photo(), [painting()], SMALL.replace(steps=1), random_network)
+def tensors_held_by(root: object, shared: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Every tensor reachable from `root` (through objects, not through code), less `shared`."""
+    seen, found, todo = {id(t) for t in shared}, [], [root]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, (type, types.ModuleType, types.FunctionType)):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, torch.Tensor):
+            found.append(obj)
+        todo.extend(gc.get_referents(obj))
+    return found
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="close() keeps the content tensor (_content) and the running average (_average)",
+)
+def test_close_frees_every_tensor_of_the_run(random_network):
+    # The worker keeps its StyleTransfer until the next run starts: close() alone must give
+    # back the memory (on a GPU, the image, its features and the optimizer's history).
+    run = StyleTransfer(photo(), [painting()], SMALL.replace(steps=3), random_network)
+    run.step()
+    held = tensors_held_by(run, shared=list(random_network.state_dict.values()))
+    assert any(t is run.image for t in held)  # the walk does find the run's tensors
+    megabytes = sum(t.untyped_storage().nbytes() for t in held) / 1e6
+    assert megabytes > 10  # the network's copy and the optimizer's history, at least
+    refs = [(weakref.ref(t), tuple(t.shape)) for t in held]
+    del held
     run.close()
-    assert run.net is None and run.image is None
+    gc.collect()
+    assert [shape for ref, shape in refs if ref() is not None] == []
 
 
 def test_out_of_memory_keeps_the_last_good_image_and_can_go_on(random_network, monkeypatch):
