@@ -87,8 +87,10 @@ class AppState(QObject):
     downloadRequested = Signal(str)
     importRequested = Signal(str, str)  # path, catalogue model ("": the file says)
 
-    def __init__(self, load_network: NetworkLoader, preferences: Preferences):
-        super().__init__()
+    def __init__(
+        self, load_network: NetworkLoader, preferences: Preferences, parent: QObject | None = None
+    ):
+        super().__init__(parent)
         self.preferences = preferences
         self.settings = _saved_settings(preferences)
         # The preset the settings came from; shown as "<name> (modified)" after a change.
@@ -124,7 +126,7 @@ class AppState(QObject):
         self._autosave_timer = QTimer(self, interval=AUTOSAVE_INTERVAL_MS)
         self._autosave_timer.timeout.connect(self.autosave)
 
-        self.thread = WorkerThread()
+        self.thread = WorkerThread(self)
         self.worker = EngineWorker(load_network)
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.probe)
