@@ -12,20 +12,24 @@ import sys
 import time
 from pathlib import Path
 
-from engine import weights
-from engine.device import DEVICE_CHOICES, describe_device, is_out_of_memory, pick_device
+from engine import catalogue, weights_store
+from engine.device import describe_device, is_out_of_memory, pick_device
 from engine.files import write_atomically
 from engine.images import ImageError, load_image, save_image
 from engine.outputs import OutputError, check_outputs
+from engine.presets import apply_preset, preset_names
 from engine.run import InputTooSmall, Network, StyleTransfer
-from engine.settings import OPTIMIZERS, PRECISIONS, RunSettings, SettingsError
+from engine.session import read_json
+from engine.settings import SPECS, RunSettings, Setting, SettingsError, with_size
 from engine.vgg import PREPROCESSINGS, WeightsError, read_state_dict
 from engine.weights_cli import add_weights_commands
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 # Catalogue models by name (engine/models.json), and the architecture of each.
-MODEL_ARCH = {spec.name: spec.arch for spec in weights.known_models()}
+MODEL_ARCH = {spec.name: spec.arch for spec in catalogue.known_models()}
 MODEL_CHOICES = tuple(MODEL_ARCH)
+# Set by catalogue name (--model), which also picks the weights, not by architecture.
+CATALOGUE_FIELDS = ("model",)
 
 
 class UsageError(Exception):
@@ -48,41 +52,52 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_stylize(commands) -> None:
-    defaults = RunSettings()
     p = commands.add_parser("stylize", help="repaint CONTENT in the style of STYLE(s)")
     p.add_argument("content", type=Path, help="the photo to repaint")
     p.add_argument("styles", type=Path, nargs="+", metavar="style", help="one or more paintings")
     p.add_argument("-o", "--output", type=Path, required=True, help="result file (.png .jpg ...)")
-    p.add_argument("--size", type=int, help=f"longest side of the output (default "
-                   f"{defaults.size}, or the last of --scales)")  # fmt: skip
-    p.add_argument("--steps", type=int, default=defaults.steps, help="steps at each scale")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
-    p.add_argument("--learning-rate", type=float, help="default: 1 for lbfgs, 0.02 for adam")
-    p.add_argument("--content-weight", type=float, help=f"default {defaults.content_weight:g}")
-    p.add_argument("--style-weight", type=float, help=f"default {defaults.style_weight:g}")
-    p.add_argument("--tv-weight", type=float, help=f"default {defaults.tv_weight:g}")
-    p.add_argument("--content-layers", default=",".join(defaults.content_layers))
-    p.add_argument("--style-layers", default=",".join(defaults.style_layers))
-    p.add_argument("--style-layer-weights", metavar="relu1_1=1,relu2_1=0.75,...",
-                   help="per-layer style weights (layers not named keep weight 1)")  # fmt: skip
-    p.add_argument("--style-blend", metavar="3,7", help="one blend weight per style image")
-    p.add_argument("--style-scale", type=float, default=defaults.style_scale)
-    p.add_argument("--init", default=defaults.init, help="content, noise, or an image file")
-    p.add_argument("--seed", type=int, default=defaults.seed)
-    p.add_argument("--device", choices=DEVICE_CHOICES, default=defaults.device)
-    p.add_argument("--precision", choices=PRECISIONS, default=defaults.precision,
-                   help="mixed: the network in bfloat16, faster on recent GPUs")  # fmt: skip
-    p.add_argument("--preserve-colors", action="store_true", help="keep the photo's colours")
-    p.add_argument("--scales", metavar="256,512", help="coarse-to-fine sizes (last = output)")
-    p.add_argument("--pooling", choices=("max", "avg"), default=defaults.pooling)
-    p.add_argument("--model", choices=MODEL_CHOICES, default=defaults.model,
-                   help="an installed catalogue model (`weights list`)")  # fmt: skip
+    presets = ", ".join(preset_names())
+    p.add_argument("--preset", metavar="NAME|FILE", help=f"start from a preset ({presets}) "
+                   "or a saved preset file; the options below change it")  # fmt: skip
+    p.add_argument("--model", choices=MODEL_CHOICES, help="an installed catalogue model "
+                   "(`weights list`); default: the one for the settings' network")  # fmt: skip
     p.add_argument("--weights", type=Path, help="VGG weights file (default: the installed model)")
     p.add_argument("--preprocessing", choices=PREPROCESSINGS, default="torchvision",
                    help="pixels as torchvision or caffe (neural-style) weights expect")  # fmt: skip
     p.add_argument("--report", type=Path, help="write settings and per-step losses as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    settings = p.add_argument_group("run settings (the window's, and presets')")
+    for name, spec in SPECS.items():
+        if name not in CATALOGUE_FIELDS:
+            _add_setting_option(settings, name, spec)
     p.set_defaults(handler=stylize)
+
+
+def _add_setting_option(group, name: str, spec: Setting) -> None:
+    """One option for one RunSettings field, from its declaration. No argparse default:
+    an option not given leaves the preset's (or the default) value in force."""
+    default = getattr(RunSettings(), name)
+    if isinstance(default, bool):
+        shown = "on" if default else "off"
+    else:
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+    help_text = spec.help + (f" (default: {shown})" if shown not in ("", None) else "")
+    options = {"default": argparse.SUPPRESS, "help": help_text.replace("%", "%%")}
+    kind = spec.rule.kind
+    if kind == "bool":
+        options["action"] = argparse.BooleanOptionalAction
+    elif spec.choices:
+        options["metavar"] = "{" + ",".join(value for value, _ in spec.choices) + "}"
+        if name == "init":
+            options["metavar"] += "|FILE"
+    elif kind == "list":
+        options["metavar"] = {"int": "N,N", "number": "X,X"}.get(spec.items, "NAME,NAME")
+        if name == "style_layer_weights":
+            options["metavar"] = "X,X|LAYER=X,LAYER=X"
+    else:
+        options["metavar"] = "N" if kind == "int" else "X"
+        options["type"] = int if kind == "int" else float
+    group.add_argument(_flag(name), **options)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,49 +173,70 @@ def stylize(args: argparse.Namespace) -> int:
 
 
 def _settings_from_args(args: argparse.Namespace) -> RunSettings:
-    style_layers = _names(args.style_layers)
-    layer_weights = dict.fromkeys(style_layers, 1.0)
-    if args.style_layer_weights:
-        for item in _names(args.style_layer_weights):
-            layer, sep, value = item.partition("=")
-            if not sep or layer not in layer_weights:
-                raise UsageError(f"--style-layer-weights: {item!r} is not LAYER=WEIGHT for a "
-                                 f"style layer ({', '.join(style_layers)})")  # fmt: skip
-            layer_weights[layer] = _number(value, "--style-layer-weights")
-    blend = tuple(_number(v, "--style-blend") for v in _names(args.style_blend or ""))
+    """The defaults, then the preset, then each option given, in that order."""
+    given = {name: getattr(args, name) for name in SPECS
+             if hasattr(args, name) and name not in CATALOGUE_FIELDS}  # fmt: skip
+    for name, value in given.items():
+        if SPECS[name].rule.kind == "list" and name != "style_layer_weights":
+            given[name] = _list(value, name, SPECS[name].items)
+    settings = _preset(args.preset) if getattr(args, "preset", None) else RunSettings()
+    if args.model is not None:
+        settings = settings.replace(model=MODEL_ARCH[args.model])
+    if "style_layer_weights" in given:
+        layers = given.get("style_layers", settings.style_layers)
+        given["style_layer_weights"] = _layer_weights(given["style_layer_weights"], layers)
+    elif len(given.get("style_layers", settings.style_layers)) != len(settings.style_layers):
+        given["style_layer_weights"] = (1.0,) * len(given["style_layers"])
+    blend = given.get("style_blend", settings.style_blend)
     if blend and len(blend) != len(args.styles):
         raise UsageError(f"--style-blend has {len(blend)} weights for {len(args.styles)} styles")
-    scales = tuple(_whole_number(v, "--scales") for v in _names(args.scales or ""))
-    size = args.size if args.size is not None else scales[-1] if scales else RunSettings().size
-    loss_weights = {"content_weight": args.content_weight, "style_weight": args.style_weight,
-                    "tv_weight": args.tv_weight}  # fmt: skip
-    given = {name: value for name, value in loss_weights.items() if value is not None}
+    if "size" not in given and given.get("scales"):
+        given["size"] = given["scales"][-1]
     try:
-        settings = RunSettings(
-            model=MODEL_ARCH.get(args.model, args.model),
-            pooling=args.pooling,
-            content_layers=_names(args.content_layers),
-            style_layers=style_layers,
-            style_layer_weights=tuple(layer_weights.values()),
-            **given,  # the rest keep the defaults, which suit every model (engine/losses.py)
-            style_blend=blend,
-            style_scale=args.style_scale,
-            size=size,
-            scales=scales,
-            steps=args.steps,
-            optimizer=args.optimizer,
-            learning_rate=args.learning_rate,
-            init=str(args.init),
-            seed=args.seed,
-            preserve_colors=args.preserve_colors,
-            device=args.device,
-            precision=args.precision,
-        )
+        if "size" in given:
+            # A preset's coarse-to-fine ladder follows the size, unless --scales is given.
+            settings = with_size(settings, given["size"])
+        return settings.replace(**given)
     except SettingsError as error:
         # Each problem names its flag: "--style-weight must be a finite number ...".
         raise UsageError("; ".join(f"{_flag(name)} {text}" for name, text in error.problems)
                          ) from None  # fmt: skip
-    return settings
+
+
+def _preset(name_or_file: str) -> RunSettings:
+    if name_or_file in preset_names():
+        return apply_preset(RunSettings(), name_or_file)
+    path = Path(name_or_file)
+    if not path.suffix and not path.exists():
+        choices = ", ".join(preset_names())
+        raise UsageError(f"--preset: no preset named {name_or_file!r} (choose {choices}, "
+                         "or give a preset file)")  # fmt: skip
+    try:
+        return RunSettings.from_dict(read_json(path))
+    except SettingsError as error:
+        raise UsageError(f"{path}: not a usable preset ({error})") from None
+    except (OSError, ValueError) as error:
+        reason = str(error).removeprefix(f"{path}: ")
+        raise UsageError(f"{path}: not a preset file ({reason})") from None
+
+
+def _list(text: str, name: str, items: str) -> tuple:
+    parse = {"int": _whole_number, "number": _number}.get(items, lambda part, flag: part)
+    return tuple(parse(part, _flag(name)) for part in _names(text))
+
+
+def _layer_weights(text: str, layers: tuple[str, ...]) -> tuple[float, ...]:
+    """Either one number per style layer, or LAYER=WEIGHT items (layers not named keep 1)."""
+    if "=" not in text:
+        return _list(text, "style_layer_weights", "number")
+    weights = dict.fromkeys(layers, 1.0)
+    for item in _names(text):
+        layer, sep, value = item.partition("=")
+        if not sep or layer not in weights:
+            raise UsageError(f"--style-layer-weights: {item!r} is not LAYER=WEIGHT for a "
+                             f"style layer ({', '.join(layers)})")  # fmt: skip
+        weights[layer] = _number(value, "--style-layer-weights")
+    return tuple(weights.values())
 
 
 def _flag(field: str) -> str:
@@ -228,14 +264,19 @@ def _load_network(args: argparse.Namespace, settings: RunSettings) -> Network:
     if args.weights is not None:
         state = read_state_dict(args.weights, settings.model)
         return Network(state, settings.model, args.preprocessing)
-    name = args.model
-    if weights.find_installed(name) is None:
+    name = args.model or _catalogue_model(settings.model)
+    if weights_store.find_installed(name) is None:
         raise WeightsError(
             f"no {name} weights installed; run `python main.py weights download {name}` "
             f"(or `python main.py weights import FILE`), or pass --weights FILE"
         )
-    state, spec = weights.load_installed(name)
+    state, spec = weights_store.load_installed(name)
     return Network(state, spec.arch, spec.preprocessing)
+
+
+def _catalogue_model(arch: str) -> str:
+    """The catalogue model a settings file's architecture means: the one named after it."""
+    return arch if arch in MODEL_ARCH else next(n for n, a in MODEL_ARCH.items() if a == arch)
 
 
 def _name_input(error: Exception, args: argparse.Namespace) -> str:

@@ -3,12 +3,9 @@ setting can still be changed afterwards (the window then shows the preset as mod
 
 from __future__ import annotations
 
-from engine.settings import FALLING_LAYER_WEIGHTS, RunSettings, sqrt2_scales
-
-# Only the fields that presets set; a window compares these to tell "modified".
-PRESET_FIELDS = ("optimizer", "learning_rate", "steps", "scales", "style_statistic",
-                 "average", "padding", "pooling", "style_layer_weights", "carry_moments",
-                 "init")  # fmt: skip
+# Only the fields that presets set (declared with preset=True); a window compares these
+# to tell "modified".
+from engine.settings import FALLING_LAYER_WEIGHTS, PRESET_FIELDS, RunSettings, sqrt2_scales
 
 
 def _classic(size: int) -> dict:

@@ -30,15 +30,13 @@ from engine.losses import (
     gram_matrix,
     total_variation,
 )
-from engine.settings import RunSettings
+from engine.settings import LIVE_FIELDS, RunSettings
 from engine.vgg import VGGFeatures
 
 # Steps in a row without progress before the optimizer restarts, and before the run stops.
 RESTART_AFTER, STALL_STEPS = 4, 10
 # Below this, the deepest style layer (after four poolings) has no pixels left.
 MIN_SIDE = 16
-LIVE_FIELDS = ("content_weight", "style_weight", "tv_weight", "style_layer_weights",
-               "style_blend", "learning_rate", "average", "preserve_colors")  # fmt: skip
 DISPLAY_FIELDS = ("average", "preserve_colors")  # change what is shown, not what is optimised
 __all__ = ["StyleTransfer", "StepReport", "Network", "InputTooSmall", "RunOutOfMemory",
            "RunStalled", "keep_luminance_only"]  # fmt: skip

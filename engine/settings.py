@@ -1,5 +1,9 @@
 """Run settings: one frozen dataclass, saved beside outputs and in presets as JSON.
 
+Each field is declared once, with its Setting (label, help, rule, whether it is live and
+whether presets set it); the command line, the checks, the window's controls and preset
+matching are derived from that declaration.
+
 Defaults follow the published tools, for ImageNet-trained VGG19 (never for a random net):
 - layers: Gatys et al. 2016 and neural-style: content relu4_2; style relu1_1 ... relu5_1,
   equal layer weights;
@@ -22,11 +26,9 @@ from engine.datafile import Field, field_problem
 from engine.device import DEVICE_CHOICES
 from engine.vgg import ARCHITECTURES, PADDINGS, POOLINGS, layer_names
 
-OPTIMIZERS = ("lbfgs", "adam")
-PRECISIONS = ("fp32", "mixed")
 DEFAULT_LEARNING_RATES = {"lbfgs": 1.0, "adam": 0.02}
-STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 STYLE_STATISTICS = ("gram", "moments", "gram+moments")
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 # A falling profile (16:8:4:2:1, normalised to sum to the layer count): the shallow layers
 # carry colour and brush texture, the deep ones large shapes that can swamp a photo. With
 # relative losses every layer starts near 1, so the profile is gentler than crowsonkb's
@@ -69,76 +71,155 @@ def _choice(choices: tuple[str, ...]) -> Field:
     return Field("text", check=_one_of(choices))
 
 
-# One rule per field: its type, and a finite range for numbers. Wide enough for any real
-# use (tests run style weights of 3e9 on random networks), narrow enough that no number
-# in range makes the run useless or overflows (1e300 squared is inf; a 2**70 seed is not
-# a seed). Checked for every way in: the command line, presets, sessions, the window.
+@dataclass(frozen=True)
+class Setting:
+    """What one RunSettings field is, declared on the field itself; the command line
+    (engine/cli.py), the checks, the window's controls (gui/bind.py) and preset matching
+    are all derived from it, so a new setting is one declaration.
+
+    `rule`: its type and finite range, checked for every way in (command line, presets,
+    sessions, the window). `live`: it may change during a run (the weights; the display
+    toggles); the others shape the targets, network or sizes and wait for the next run.
+    `choices`: (value, label) pairs, the labels for the window. `window`: the window's
+    control range and step where narrower than the rule's. `preset`: presets set it, so it
+    decides whether the window shows a preset as "(modified)"."""
+
+    rule: Field
+    label: str
+    help: str
+    live: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+    unit: str = ""
+    window: tuple[float, float, float] | None = None  # low, high, step
+    preset: bool = False
+    items: str = ""  # a list's item kind, "int", "number" or "text", for parsing
+
+
+def setting(default, label: str, help: str, rule: Field | None = None, **options):
+    """A dataclass field declared with its Setting; `choices` alone make the rule."""
+    choices = options.get("choices", ())
+    if rule is None:
+        rule = _choice(tuple(value for value, _ in choices))
+    spec = Setting(rule, label, help, **options)
+    return field(default=default, metadata={"setting": spec})
+
+
+# Wide enough for any real use (tests run style weights of 3e9 on random networks), narrow
+# enough that no number in range makes the run useless or overflows (1e300 squared is inf;
+# a 2**70 seed is not a seed).
 _WEIGHT = Field("number", 0, 1e12)
 _LAYERS = Field("list", max_length=64, check=_each(Field("text", max_length=32)))
+_LAYER_WEIGHTS = Field("list", max_length=64, check=_each(Field("number", 0, 1e6)))
 _SIZE = Field("int", 16, 8192)
-RULES: dict[str, Field] = {
-    "model": _choice(ARCHITECTURES),
-    "pooling": _choice(POOLINGS),
-    "content_layers": _LAYERS,
-    "style_layers": _LAYERS,
-    "style_layer_weights": Field("list", max_length=64, check=_each(Field("number", 0, 1e6))),
-    "content_weight": _WEIGHT,
-    "style_weight": _WEIGHT,
-    "tv_weight": _WEIGHT,
-    "style_blend": Field("list", max_length=64, check=_each(Field("number", 0, 1e6))),
-    "style_scale": Field("number", 0.05, 8),
-    "size": _SIZE,
-    "scales": Field("list", max_length=16, check=_each(_SIZE)),
-    "steps": Field("int", 0, 1_000_000),
-    "optimizer": _choice(OPTIMIZERS),
-    "learning_rate": Field("number", 1e-9, 1e4, nullable=True),
-    "init": Field("text", check=lambda text: None if text else "cannot be empty"),
-    "seed": Field("int", 0, 2**31 - 1),  # the window's seed box holds no more
-    "preserve_colors": Field("bool"),
-    "device": _choice(DEVICE_CHOICES),
-    "snapshot_every": Field("int", 0, 1_000_000),
-    "padding": _choice(PADDINGS),
-    "style_statistic": _choice(STYLE_STATISTICS),
-    "average": Field("bool"),
-    "average_decay": Field("number", 0, 0.9999),
-    "color_match": Field("bool"),
-    "carry_moments": Field("bool"),
-    "precision": _choice(PRECISIONS),
-}
+_ON_OFF = Field("bool")
+
+
+def _labelled(values: tuple[str, ...], **labels: str) -> tuple[tuple[str, str], ...]:
+    """(value, label) for the engine's own names; a label is the value capitalised unless
+    given as label=value."""
+    named = {value: label for label, value in labels.items()}
+    return tuple((value, named.get(value, value.capitalize())) for value in values)
 
 
 @dataclass(frozen=True)
 class RunSettings:
-    model: str = "vgg19"
-    pooling: str = "max"
-    content_layers: tuple[str, ...] = ("relu4_2",)
-    style_layers: tuple[str, ...] = STYLE_LAYERS
-    style_layer_weights: tuple[float, ...] = (1.0,) * len(STYLE_LAYERS)
-    content_weight: float = 1.0
-    style_weight: float = 5.0
-    tv_weight: float = 1.0
-    style_blend: tuple[float, ...] = ()  # one weight per style image; empty means equal
-    style_scale: float = 1.0  # style image's longest side relative to the output's
-    size: int = 512  # longest side of the output, px
-    scales: tuple[int, ...] = ()  # coarse-to-fine sizes, e.g. (256, 512); empty: just `size`
-    steps: int = 300  # optimisation steps at each scale
-    optimizer: str = "lbfgs"
-    learning_rate: float | None = None  # None: the optimizer's default
-    init: str = "content"  # "content", "noise" or a path to an image
-    seed: int = 0
-    preserve_colors: bool = False  # luminance-only transfer: keep the photo's colours
-    device: str = "auto"
-    snapshot_every: int = field(default=0, metadata={"gui": True})  # 0: no snapshots
+    model: str = setting(
+        "vgg19", "Model", "the network that sees the style (vgg19, vgg16)",
+        choices=tuple((arch, arch.upper()) for arch in ARCHITECTURES))  # fmt: skip
+    pooling: str = setting(
+        "max", "Pooling", "average pooling gives smoother, less grainy texture; scaled keeps "
+        "its strength", choices=_labelled(POOLINGS, Max="max", Average="avg",
+                                          **{"Scaled average": "avg_scaled"}),
+        preset=True)  # fmt: skip
+    content_layers: tuple[str, ...] = setting(
+        ("relu4_2",), "Content layers", "the layers whose features keep the photo's content",
+        _LAYERS, items="text")  # fmt: skip
+    style_layers: tuple[str, ...] = setting(
+        STYLE_LAYERS, "Style layers", "the layers whose Gram matrices carry the style",
+        _LAYERS, items="text")  # fmt: skip
+    style_layer_weights: tuple[float, ...] = setting(
+        (1.0,) * len(STYLE_LAYERS), "Style layer weights", "one weight per style layer; "
+        "shallow layers carry colour and brush texture, deep ones large shapes",
+        _LAYER_WEIGHTS, live=True, preset=True, items="number")  # fmt: skip
+    content_weight: float = setting(
+        1.0, "Content weight", "how much of the photo's shapes to keep", _WEIGHT, live=True,
+        window=(0.01, 100, 0))  # fmt: skip
+    style_weight: float = setting(
+        5.0, "Style weight", "how strongly to paint in the style", _WEIGHT, live=True,
+        window=(0.05, 500, 0))  # fmt: skip
+    tv_weight: float = setting(
+        1.0, "Smoothness (TV)", "smooths pixel noise; higher is softer", _WEIGHT, live=True,
+        window=(0.01, 100, 0))  # fmt: skip
+    # One blend weight per style image (the style rows' weights); empty means equal.
+    style_blend: tuple[float, ...] = setting(
+        (), "Style blend", "one blend weight per painting", _LAYER_WEIGHTS, live=True,
+        items="number")  # fmt: skip
+    style_scale: float = setting(
+        1.0, "Style scale", "the painting's size relative to the output's: larger gives "
+        "larger brush strokes", Field("number", 0.05, 8), window=(0.1, 4, 0.1))  # fmt: skip
+    size: int = setting(
+        512, "Output size", "longest side of the output", _SIZE, unit="px",
+        window=(64, 4096, 32))  # fmt: skip
+    scales: tuple[int, ...] = setting(
+        (), "Scales", "coarse-to-fine sizes, rising to the output size (e.g. 256,512); "
+        "empty: one size", Field("list", max_length=16, check=_each(_SIZE)),
+        preset=True, items="int")  # fmt: skip
+    steps: int = setting(
+        300, "Steps per scale", "optimisation steps at each size; with coarse to fine the run "
+        "does them at every scale", Field("int", 0, 1_000_000), window=(1, 10_000, 50),
+        preset=True)  # fmt: skip
+    optimizer: str = setting(
+        "lbfgs", "Optimizer", "L-BFGS (the paper's) or Adam",
+        choices=(("lbfgs", "L-BFGS"), ("adam", "Adam")), preset=True)  # fmt: skip
+    learning_rate: float | None = setting(
+        None, "Learning rate", "default: 1 for lbfgs, 0.02 for adam",
+        Field("number", 1e-9, 1e4, nullable=True), live=True, preset=True)  # fmt: skip
+    init: str = setting(
+        "content", "Start from", "content (the photo), noise, or an image file",
+        Field("text", check=lambda text: None if text else "cannot be empty"),
+        choices=(("content", "Photo"), ("noise", "Noise")), preset=True)  # fmt: skip
+    seed: int = setting(0, "Seed", "the noise start and any randomness", Field("int", 0, 2**31 - 1))
+    preserve_colors: bool = setting(
+        False, "Keep the photo's colours", "luminance-only transfer", _ON_OFF, live=True
+    )
+    device: str = setting(
+        "auto",
+        "Device",
+        "where to run",
+        choices=tuple(
+            (name, {"auto": "Automatic"}.get(name, name.upper())) for name in DEVICE_CHOICES
+        ),
+    )
+    snapshot_every: int = setting(
+        0, "Snapshot every", "keep a snapshot every N steps (0: none)",
+        Field("int", 0, 1_000_000), window=(0, 10_000, 5))  # fmt: skip
     # Beyond the classic method (crowsonkb/style-transfer-pytorch; Gatys et al. 2017):
-    padding: str = "zeros"  # first-block convolutions: zeros, replicate or reflect
-    style_statistic: str = "gram"  # gram, moments (Wasserstein-2), or gram+moments
-    average: bool = False  # show and save an exponential moving average of the image
-    average_decay: float = 0.99
-    color_match: bool = False  # give the style images the photo's colour statistics first
-    carry_moments: bool = False  # Adam: carry its moment estimates to the next scale
+    padding: str = setting(
+        "zeros", "Padding", "replicate or reflect padding of the first convolutions avoids "
+        "dark or busy borders", choices=_labelled(PADDINGS), preset=True)  # fmt: skip
+    style_statistic: str = setting(
+        "gram", "Style statistic", "moments match each feature's mean and spread "
+        "(Wasserstein-2): steadier colours than Gram",
+        choices=_labelled(STYLE_STATISTICS, **{"Gram + moments": "gram+moments"}),
+        preset=True)  # fmt: skip
+    average: bool = setting(
+        False, "Averaged image", "show and save a running average of the steps: Adam's "
+        "speckle cancels out", _ON_OFF, live=True, preset=True)  # fmt: skip
+    average_decay: float = setting(
+        0.99, "Average decay", "how slowly the averaged image follows the steps",
+        Field("number", 0, 0.9999))  # fmt: skip
+    color_match: bool = setting(
+        False, "Match colours to the photo", "recolour the paintings with the photo's "
+        "palette first: their brushwork, its colours", _ON_OFF)  # fmt: skip
+    carry_moments: bool = setting(
+        False, "Carry momentum across scales", "Adam keeps its momentum from one size to the "
+        "next: no jolt between scales", _ON_OFF, preset=True)  # fmt: skip
     # "mixed": the network runs in bfloat16 (autocast) where the device has it; Gram
     # matrices, losses and pixels stay fp32. Tensor cores make it faster on GPUs.
-    precision: str = "fp32"
+    precision: str = setting(
+        "fp32", "Precision", "mixed runs the network in bfloat16: faster on recent GPUs and "
+        "CPUs with bfloat16 units; elsewhere Impasto runs in full precision and says so",
+        choices=(("fp32", "Full (fp32)"), ("mixed", "Mixed (bf16)")))  # fmt: skip
 
     def __post_init__(self) -> None:
         problems = self.field_problems()
@@ -214,6 +295,14 @@ class RunSettings:
             raise ValueError(f"bad settings: {error}") from error
 
 
+SPECS: dict[str, Setting] = {f.name: f.metadata["setting"] for f in dataclasses.fields(RunSettings)}
+RULES: dict[str, Field] = {name: spec.rule for name, spec in SPECS.items()}
+LIVE_FIELDS = tuple(name for name, spec in SPECS.items() if spec.live)
+PRESET_FIELDS = tuple(name for name, spec in SPECS.items() if spec.preset)
+OPTIMIZERS = tuple(value for value, _ in SPECS["optimizer"].choices)
+PRECISIONS = tuple(value for value, _ in SPECS["precision"].choices)
+
+
 def sqrt2_scales(size: int, start: int = 128) -> tuple[int, ...]:
     """Coarse-to-fine sizes a factor √2 apart, from `start` up to `size` (which is last)."""
     sizes, current = [], float(start)
@@ -221,3 +310,17 @@ def sqrt2_scales(size: int, start: int = 128) -> tuple[int, ...]:
         sizes.append(round(current))
         current *= 2**0.5
     return (*sizes, size)
+
+
+def with_size(settings: RunSettings, size: int) -> RunSettings:
+    """`settings` at another output size. A coarse-to-fine ladder keeps its shape: a √2
+    ladder (Smooth) stays one, any other is scaled by the same ratio, still rising to the
+    new size."""
+    if not settings.scales or size == settings.size:
+        return settings.replace(size=size, scales=settings.scales[:-1] + (size,)
+                                if settings.scales else ())  # fmt: skip
+    if settings.scales == sqrt2_scales(settings.size):
+        return settings.replace(size=size, scales=sqrt2_scales(size))
+    ratio = size / settings.size
+    coarse = {max(16, round(s * ratio)) for s in settings.scales[:-1]}
+    return settings.replace(size=size, scales=(*sorted(s for s in coarse if s < size), size))
