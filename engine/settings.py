@@ -165,8 +165,9 @@ class RunSettings:
         "empty: one size", Field("list", max_length=16, check=_each(_SIZE)),
         preset=True, items="int")  # fmt: skip
     steps: int = setting(
-        300, "Steps per scale", "optimisation steps at each size; with coarse to fine the run "
-        "does them at every scale", Field("int", 0, 1_000_000), window=(1, 10_000, 50),
+        300, "Steps per scale", "optimisation steps at each size; with Coarse to fine "
+        "(--scales) the run does them at every scale, so its total is this times the number "
+        "of scales", Field("int", 0, 1_000_000), window=(1, 10_000, 50),
         preset=True)  # fmt: skip
     optimizer: str = setting(
         "lbfgs", "Optimizer", "L-BFGS (the paper's) or Adam",

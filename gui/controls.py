@@ -1,131 +1,50 @@
-"""The settings panel. Every control writes to AppState and redraws from its
-settingsChanged signal; none holds settings of its own."""
+"""The settings panel. Its controls are made from the settings' declarations
+(gui/bind.py); each writes to AppState and redraws from its settingsChanged signal, and
+none holds settings of its own. This file only lays them out and adds the few controls
+that are not one field: the preset, the per-layer weights, Coarse to fine and the model."""
 
 from __future__ import annotations
 
-import math
-
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QSlider,
-    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from engine.device import DEVICE_CHOICES, absent_devices
+from engine.device import absent_devices
 from engine.presets import preset_names
-from engine.run import LIVE_FIELDS
-from engine.settings import OPTIMIZERS, RunSettings, sqrt2_scales
+from engine.settings import LIVE_FIELDS, SPECS, RunSettings, with_size
+from gui.bind import BoundSpinBox, bound_control, tooltip
+from gui.log_slider import TICKS, LogSlider
 from gui.state import AppState
-
-TICKS = 1000
-
-
-class LogSlider(QWidget):
-    """A log-scale slider with a box for typing the exact value (e.g. 1e6 or 0)."""
-
-    valueChanged = Signal(float)
-
-    def __init__(self, low: float, high: float, parent=None):
-        super().__init__(parent)
-        self.low, self.high = math.log10(low), math.log10(high)
-        self.value = low
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, TICKS)
-        self.slider.setTracking(False)  # one change on release: each change resets L-BFGS
-        self.box = QLineEdit()
-        self.box.setFixedWidth(72)
-        self.box.setAlignment(Qt.AlignmentFlag.AlignRight)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.box)
-        self.slider.sliderMoved.connect(self._on_moved)
-        self.slider.valueChanged.connect(self._on_slider)
-        self.box.editingFinished.connect(self._on_typed)
-
-    def set_value(self, value: float) -> None:
-        self.value = value
-        self.slider.blockSignals(True)
-        self.slider.setValue(self._tick(value))
-        self.slider.blockSignals(False)
-        self.box.setText(_format(value))
-
-    def _tick(self, value: float) -> int:
-        if value <= 0:
-            return 0
-        fraction = (math.log10(value) - self.low) / (self.high - self.low)
-        return round(min(1.0, max(0.0, fraction)) * TICKS)
-
-    def _from_tick(self, tick: int) -> float:
-        value = 10 ** (self.low + tick / TICKS * (self.high - self.low))
-        return float(f"{value:.2g}")  # round numbers: 2e+06, not 1.99526e+06
-
-    @Slot(int)
-    def _on_moved(self, tick: int) -> None:
-        self.box.setText(_format(self._from_tick(tick)))
-
-    @Slot(int)
-    def _on_slider(self, tick: int) -> None:
-        self._emit(self._from_tick(tick))
-
-    @Slot()
-    def _on_typed(self) -> None:
-        try:
-            value = float(self.box.text().replace(",", "."))
-        except ValueError:
-            value = -1
-        if not math.isfinite(value) or value < 0:
-            self.box.setText(_format(self.value))
-            return
-        self._emit(value)
-
-    def _emit(self, value: float) -> None:
-        if value != self.value:
-            self.set_value(value)
-            self.valueChanged.emit(value)
-
-
-def _format(value: float) -> str:
-    return f"{value:.3g}" if 1e-3 <= value < 1e4 or value == 0 else f"{value:.2g}"
-
 
 PRESET_TIPS = {
     "Classic (Gatys)": "The published method: L-BFGS on Gram matrices at one size.",
     "Smooth": "Averaged Adam, Gram + moments, clean borders, coarse to fine: no speckle.",
     "Fast preview": "A quick look at 256 px in 40 steps a scale.",
 }
-STATISTICS = (("Gram", "gram"), ("Moments", "moments"), ("Gram + moments", "gram+moments"))
-PADDINGS = (("Zeros", "zeros"), ("Replicate", "replicate"), ("Reflect", "reflect"))
-PRECISIONS = (("Full (fp32)", "fp32"), ("Mixed (bf16)", "mixed"))
-PRECISION_TIP = (
-    "Mixed runs the network in bfloat16: faster on recent NVIDIA GPUs (RTX 30 and newer) "
-    "and CPUs with bfloat16 units. Elsewhere Impasto runs in full precision and says so."
-)
 MODEL_TIP = "The trained network that sees the style. File ▸ Model weights… adds more."
 MODEL_MISSING = "Not installed: File ▸ Model weights… to download or import it."
 NO_MODEL = "None installed: File ▸ Model weights…"
-POOLINGS = (("Max", "max"), ("Average", "avg"), ("Scaled average", "avg_scaled"))
-# One line each: why the option helps.
-QUALITY_TIPS = {
-    "average": "Shows and saves a running average of the steps: Adam's speckle cancels out.",
-    "statistic": "Moments match each feature's mean and spread: steadier colours than Gram.",
-    "padding": "Replicate or reflect padding avoids dark or busy borders.",
-    "pooling": "Average pooling gives smoother, less grainy texture; scaled keeps its strength.",
-    "color_match": "Recolours the paintings with the photo's palette: their brushwork, "
-    "its colours.",
-    "carry": "Adam keeps its momentum from one size to the next: no jolt between scales.",
-}
+COARSE_TIP = "Paint at half size first, then at full size: the first picture comes sooner."
+# The rows of the panel, top to bottom; a name is a RunSettings field, made from its
+# declaration; the names in capitals are the panel's own controls.
+MAIN_ROWS = ("PRESET", "content_weight", "style_weight", "tv_weight", "LAYERS", "optimizer",
+             "size", "steps", "init", "seed", "style_scale", "preserve_colors", "COARSE",
+             "snapshot_every", "MODEL", "device", "DETECTED", "precision",
+             "QUALITY")  # fmt: skip
+QUALITY_ROWS = ("average", "style_statistic", "padding", "pooling", "color_match",
+                "carry_moments")  # fmt: skip
+# The attribute each field's control is known by (tests and the window use them).
+ATTRIBUTES = {"preserve_colors": "preserve", "style_statistic": "statistic",
+              "carry_moments": "carry"}  # fmt: skip
 
 
 class _SectionButton(QToolButton):
@@ -164,150 +83,78 @@ def _placeholder_as_text(combo: QComboBox) -> None:
     combo.setPalette(palette)
 
 
+class SizeBox(BoundSpinBox):
+    """The output size: a coarse-to-fine ladder follows it (engine/settings.with_size)."""
+
+    def commit(self, *_) -> None:
+        resized = with_size(self.state.settings, self.value())
+        self.state.set_settings(size=resized.size, scales=resized.scales)
+
+
+def _placeholder_as_text(combo: QComboBox) -> None:
+    """Draw the combo's placeholder in its text colour: Qt greys it, which reads as disabled."""
+    palette = combo.palette()
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive,
+                  QPalette.ColorGroup.Disabled):  # fmt: skip
+        text = palette.color(group, QPalette.ColorRole.ButtonText)
+        palette.setColor(group, QPalette.ColorRole.PlaceholderText, text)
+    combo.setPalette(palette)
+
+
 class ControlsPanel(QWidget):
     def __init__(self, state: AppState, parent=None):
         super().__init__(parent)
         self.state = state
-        self.preset = QComboBox()
-        for name in preset_names():
-            self.preset.addItem(name, name)
-            self.preset.setItemData(self.preset.count() - 1, PRESET_TIPS.get(name, ""),
-                                    Qt.ItemDataRole.ToolTipRole)  # fmt: skip
-        self.preset.setToolTip("A named starting point; every setting can still be changed")
-        # activated: only the user's choice, also when the same preset is picked again
-        self.preset.activated.connect(self._on_preset)
-        _placeholder_as_text(self.preset)
-        upright = self.preset.font()
-        upright.setItalic(False)  # the list of presets stays upright when the box is italic
-        for index in range(self.preset.count()):
-            self.preset.setItemData(index, upright, Qt.ItemDataRole.FontRole)
-
-        # Two decades either side of the defaults, which suit every model now that the
-        # losses are relative errors: an eighth of the slider's travel is a factor of 3.2,
-        # not the old 10^6 span's 30. Any other value can still be typed in the box.
-        self.content_weight = LogSlider(0.01, 100)
-        self.style_weight = LogSlider(0.05, 500)
-        self.tv_weight = LogSlider(0.01, 100)
-        self.content_weight.valueChanged.connect(self._on_content_weight)
-        self.style_weight.valueChanged.connect(self._on_style_weight)
-        self.tv_weight.valueChanged.connect(self._on_tv_weight)
-
+        self.fields: dict[str, QWidget] = {}  # RunSettings field -> its control
+        for name in (*MAIN_ROWS, *QUALITY_ROWS):
+            if name in SPECS:
+                control = SizeBox(state, name) if name == "size" else bound_control(state, name)
+                self.fields[name] = control
+                setattr(self, ATTRIBUTES.get(name, name), control)
+        self.snapshot_every.setSpecialValueText("off")
+        self._make_preset()
         self.layers_box = QWidget()
-        self.layers_button = _SectionButton("Style layer weights", self.layers_box)
+        self.layers_button = _SectionButton(SPECS["style_layer_weights"].label, self.layers_box)
         self.layers_form = QFormLayout(self.layers_box)
         self.layers_form.setContentsMargins(16, 0, 0, 0)
         self.layer_spins: list[QDoubleSpinBox] = []
-
-        self.optimizer = QComboBox()
-        for name in OPTIMIZERS:
-            self.optimizer.addItem({"lbfgs": "L-BFGS", "adam": "Adam"}.get(name, name), name)
-        self.size = QSpinBox(minimum=64, maximum=4096, singleStep=32, suffix=" px")
-        self.steps = QSpinBox(minimum=1, maximum=10000, singleStep=50)
-        self.steps.setToolTip("Optimisation steps at each size. With Coarse to fine, the run "
-                              "does them at every scale, half size first, so the step counter's "
-                              "total is this times the number of scales.")  # fmt: skip
-        self.init = QComboBox()
-        self.init.addItem("Photo", "content")
-        self.init.addItem("Noise", "noise")
-        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
-        self.preserve = QCheckBox("Keep the photo's colours")
-        self.style_scale = QDoubleSpinBox(minimum=0.1, maximum=4.0, singleStep=0.1, decimals=2)
         self.coarse = QCheckBox("Coarse to fine (half size first)")
-        self.snapshot_every = QSpinBox(minimum=0, maximum=10000, singleStep=5)
-        self.snapshot_every.setSpecialValueText("off")
+        self.coarse.setToolTip(COARSE_TIP)
+        self.coarse.toggled.connect(self._on_coarse)
         self.model = QComboBox()
         self.model.setToolTip(MODEL_TIP)
         self.model.setPlaceholderText(NO_MODEL)
-        self.device = QComboBox()
-        absent = absent_devices()
-        for name in DEVICE_CHOICES:
-            label = {"auto": "Automatic"}.get(name, name.upper())
-            if name in absent:  # shown, so the artist sees why it cannot be picked
-                label = f"{label} — not available"
-            self.device.addItem(label, name)
-            if name in absent:
-                item = self.device.model().item(self.device.count() - 1)
-                item.setEnabled(False)
-                item.setToolTip(absent[name])
-        self.precision = _combo(PRECISIONS, PRECISION_TIP)
+        self.model.currentIndexChanged.connect(self._on_model)
+        for name, reason in absent_devices().items():  # shown, so the artist sees why not
+            item = self.device.model().item(self.device.findData(name))
+            item.setText(f"{item.text()} — not available")
+            item.setEnabled(False)
+            item.setToolTip(reason)
         self.detected = QLabel("Detected: …")
         self.detected.setObjectName("Caption")
         self.detected.setWordWrap(True)
-
-        # Quality options (issue 8), collapsed: the presets set them for most people.
+        # Quality options, collapsed: the presets set them for most people.
         self.quality_box = QWidget()
         self.quality_button = _SectionButton("Quality", self.quality_box)
-        self.average = QCheckBox("Averaged image")
-        self.average.setToolTip(QUALITY_TIPS["average"])
-        self.statistic = _combo(STATISTICS, QUALITY_TIPS["statistic"])
-        self.padding = _combo(PADDINGS, QUALITY_TIPS["padding"])
-        self.pooling = _combo(POOLINGS, QUALITY_TIPS["pooling"])
-        self.color_match = QCheckBox("Match colours to the photo")
-        self.color_match.setToolTip(QUALITY_TIPS["color_match"])
-        self.carry = QCheckBox("Carry momentum across scales")
-        self.carry.setToolTip(QUALITY_TIPS["carry"])
         quality = QFormLayout(self.quality_box)
         quality.setContentsMargins(16, 0, 0, 0)
-        quality.addRow("", self.average)
-        quality.addRow("Style statistic", self.statistic)
-        quality.addRow("Padding", self.padding)
-        quality.addRow("Pooling", self.pooling)
-        quality.addRow("", self.color_match)
-        quality.addRow("", self.carry)
-
-        self.optimizer.currentIndexChanged.connect(self._on_changed)
-        self.size.editingFinished.connect(self._on_changed)
-        self.steps.editingFinished.connect(self._on_changed)
-        self.init.currentIndexChanged.connect(self._on_changed)
-        self.seed.editingFinished.connect(self._on_changed)
-        self.style_scale.editingFinished.connect(self._on_changed)
-        self.coarse.toggled.connect(self._on_changed)
-        self.snapshot_every.editingFinished.connect(self._on_changed)
-        self.device.currentIndexChanged.connect(self._on_changed)
-        self.model.currentIndexChanged.connect(self._on_model)
-        for combo in (self.precision, self.statistic, self.padding, self.pooling):
-            combo.currentIndexChanged.connect(self._on_changed)
-        self.color_match.toggled.connect(self._on_changed)
-        self.carry.toggled.connect(self._on_changed)
-        # Live: these reach a running run, so each sends only itself.
-        self.preserve.toggled.connect(self._on_preserve)
-        self.average.toggled.connect(self._on_average)
-
+        for name in QUALITY_ROWS:
+            self._add_row(quality, name)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Preset", self.preset)
-        form.addRow("Content weight", self.content_weight)
-        form.addRow("Style weight", self.style_weight)
-        form.addRow("Smoothness (TV)", self.tv_weight)
-        form.addRow(self.layers_button)
-        form.addRow(self.layers_box)
-        form.addRow("Optimizer", self.optimizer)
-        form.addRow("Output size", self.size)
-        form.addRow("Steps per scale", self.steps)
-        form.addRow("Start from", self.init)
-        form.addRow("Seed", self.seed)
-        form.addRow("Style scale", self.style_scale)
-        form.addRow("", self.preserve)
-        form.addRow("", self.coarse)
-        form.addRow("Snapshot every", self.snapshot_every)
-        form.addRow("Model", self.model)
-        form.addRow("Device", self.device)
-        form.addRow("", self.detected)
-        form.addRow("Precision", self.precision)
-        form.addRow(self.quality_button)
-        form.addRow(self.quality_box)
+        for name in MAIN_ROWS:
+            self._add_row(form, name)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
         layout.addStretch(1)
 
-        # These shape the run (targets, network, sizes): locked while it goes.
-        self.static_controls = [self.preset, self.optimizer, self.size, self.steps, self.init,
-                                self.seed, self.style_scale, self.coarse, self.snapshot_every,
-                                self.model, self.device, self.precision, self.statistic,
-                                self.padding,
-                                self.pooling, self.color_match, self.carry]  # fmt: skip
-        self.live_toggles = [self.preserve, self.average]
+        # Those that shape the run (targets, network, sizes) are locked while it goes; the
+        # live ones (declared live) reach it at its next step.
+        live = [self.fields[name] for name in self.fields if name in LIVE_FIELDS]
+        self.live_toggles = [w for w in live if isinstance(w, QCheckBox)]
+        fixed = [widget for name, widget in self.fields.items() if name not in LIVE_FIELDS]
+        self.static_controls = [self.preset, self.coarse, self.model, *fixed]
         self._tips = {widget: widget.toolTip() for widget in self.static_controls}
         for combo in self.findChildren(QComboBox):
             # A combo is at least as wide as its longest item or placeholder by default; the
@@ -322,14 +169,43 @@ class ControlsPanel(QWidget):
         self.refresh_models()
         self._on_device(state.device_name)
 
+    def _make_preset(self) -> None:
+        self.preset = QComboBox()
+        for name in preset_names():
+            self.preset.addItem(name, name)
+            self.preset.setItemData(self.preset.count() - 1, PRESET_TIPS.get(name, ""),
+                                    Qt.ItemDataRole.ToolTipRole)  # fmt: skip
+        self.preset.setToolTip("A named starting point; every setting can still be changed")
+        # activated: only the user's choice, also when the same preset is picked again
+        self.preset.activated.connect(self._on_preset)
+        _placeholder_as_text(self.preset)
+        upright = self.preset.font()
+        upright.setItalic(False)  # the list of presets stays upright when the box is italic
+        for index in range(self.preset.count()):
+            self.preset.setItemData(index, upright, Qt.ItemDataRole.FontRole)
+
+    def _add_row(self, form: QFormLayout, name: str) -> None:
+        own = {"PRESET": ("Preset", self.preset), "LAYERS": None, "COARSE": ("", self.coarse),
+               "MODEL": ("Model", self.model), "DETECTED": ("", self.detected),
+               "QUALITY": None}  # fmt: skip
+        if name == "LAYERS":
+            form.addRow(self.layers_button)
+            form.addRow(self.layers_box)
+        elif name == "QUALITY":
+            form.addRow(self.quality_button)
+            form.addRow(self.quality_box)
+        elif name in own:
+            form.addRow(*own[name])
+        elif isinstance(self.fields[name], QCheckBox):  # its label is its text
+            form.addRow("", self.fields[name])
+        else:
+            form.addRow(SPECS[name].label, self.fields[name])
+
     @Slot(object)
     def refresh(self, settings: RunSettings) -> None:
-        self.content_weight.set_value(settings.content_weight)
-        self.style_weight.set_value(settings.style_weight)
-        self.tv_weight.set_value(settings.tv_weight)
+        """What the bound controls do not show themselves: layers, preset, Coarse to fine."""
         self._refresh_layers(settings)
-        widgets = [*self.static_controls, *self.live_toggles]
-        for widget in widgets:
+        for widget in (self.preset, self.coarse):
             widget.blockSignals(True)
         label = self.state.preset_label()
         # A preset shown as picked, or none picked with "<name> (modified)" in its place.
@@ -339,25 +215,8 @@ class ControlsPanel(QWidget):
         font = self.preset.font()
         font.setItalic(index < 0)  # "Custom" and "(modified)" in italic, not greyed
         self.preset.setFont(font)
-        self.optimizer.setCurrentIndex(max(0, self.optimizer.findData(settings.optimizer)))
-        self.size.setValue(settings.size)
-        self.steps.setValue(settings.steps)
-        init = settings.init if settings.init in ("content", "noise") else "content"
-        self.init.setCurrentIndex(self.init.findData(init))
-        self.seed.setValue(settings.seed)
-        self.preserve.setChecked(settings.preserve_colors)
-        self.style_scale.setValue(settings.style_scale)
         self.coarse.setChecked(bool(settings.scales))
-        self.snapshot_every.setValue(settings.snapshot_every)
-        self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
-        self.precision.setCurrentIndex(max(0, self.precision.findData(settings.precision)))
-        self.average.setChecked(settings.average)
-        self.statistic.setCurrentIndex(max(0, self.statistic.findData(settings.style_statistic)))
-        self.padding.setCurrentIndex(max(0, self.padding.findData(settings.padding)))
-        self.pooling.setCurrentIndex(max(0, self.pooling.findData(settings.pooling)))
-        self.color_match.setChecked(settings.color_match)
-        self.carry.setChecked(settings.carry_moments)
-        for widget in widgets:
+        for widget in (self.preset, self.coarse):
             widget.blockSignals(False)
 
     @Slot()
@@ -389,6 +248,7 @@ class ControlsPanel(QWidget):
             for index, layer in enumerate(settings.style_layers):
                 spin = QDoubleSpinBox(minimum=0.0, maximum=100.0, singleStep=0.1, decimals=2)
                 spin.setProperty("layer_index", index)
+                spin.setToolTip(tooltip("style_layer_weights"))
                 spin.editingFinished.connect(self._on_layer_weight)
                 self.layers_form.addRow(QLabel(layer), spin)
                 self.layer_spins.append(spin)
@@ -396,18 +256,6 @@ class ControlsPanel(QWidget):
             spin.blockSignals(True)
             spin.setValue(weight)
             spin.blockSignals(False)
-
-    @Slot(float)
-    def _on_content_weight(self, value: float) -> None:
-        self.state.set_settings(content_weight=value)
-
-    @Slot(float)
-    def _on_style_weight(self, value: float) -> None:
-        self.state.set_settings(style_weight=value)
-
-    @Slot(float)
-    def _on_tv_weight(self, value: float) -> None:
-        self.state.set_settings(tv_weight=value)
 
     @Slot()
     def _on_layer_weight(self) -> None:
@@ -424,44 +272,9 @@ class ControlsPanel(QWidget):
             self.refresh_models()  # refused: show the model that will run
 
     @Slot(bool)
-    def _on_preserve(self, checked: bool) -> None:
-        self.state.set_settings(preserve_colors=checked)
-
-    @Slot(bool)
-    def _on_average(self, checked: bool) -> None:
-        self.state.set_settings(average=checked)
-
-    @Slot()
-    def _on_changed(self, *_) -> None:
-        size = self.size.value()
-        self.state.set_settings(
-            optimizer=self.optimizer.currentData(),
-            size=size,
-            steps=self.steps.value(),
-            init=self.init.currentData(),
-            seed=self.seed.value(),
-            style_scale=round(self.style_scale.value(), 2),
-            scales=self._scales(size, self.coarse.isChecked()),
-            snapshot_every=self.snapshot_every.value(),
-            device=self.device.currentData(),
-            precision=self.precision.currentData(),
-            style_statistic=self.statistic.currentData(),
-            padding=self.padding.currentData(),
-            pooling=self.pooling.currentData(),
-            color_match=self.color_match.isChecked(),
-            carry_moments=self.carry.isChecked(),
-        )
-
-    def _scales(self, size: int, coarse: bool) -> tuple[int, ...]:
-        """Keep a preset's coarse-to-fine sizes unless the size or the checkbox changed."""
-        current = self.state.settings
-        if not coarse:
-            return ()
-        if current.scales and size == current.size:
-            return current.scales
-        if current.scales and current.scales == sqrt2_scales(current.size):
-            return sqrt2_scales(size)  # a √2 ladder (Smooth) stays one at the new size
-        return (max(32, size // 2), size)
+    def _on_coarse(self, coarse: bool) -> None:
+        size = self.state.settings.size
+        self.state.set_settings(scales=(max(32, size // 2), size) if coarse else ())
 
     @Slot(str)
     def _on_status(self, status: str) -> None:
@@ -476,4 +289,4 @@ class ControlsPanel(QWidget):
         self.detected.setText(f"Detected: {name}")
 
 
-__all__ = ["ControlsPanel", "LogSlider", "LIVE_FIELDS"]
+__all__ = ["ControlsPanel", "LogSlider", "TICKS", "LIVE_FIELDS"]

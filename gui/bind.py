@@ -1,0 +1,143 @@
+"""Controls bound to one RunSettings field, made from its declaration (engine/settings.py):
+label, tooltip, choices and range come from the field. Each writes the user's value to
+AppState and redraws from its settingsChanged signal; none holds a setting of its own.
+
+(krita-ai-diffusion's `bind()` in `ai_diffusion/ui/widget.py` is the model: a widget and a
+property name, and the two stay in step.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox, QWidget
+
+from engine.settings import SPECS, RunSettings
+from gui.log_slider import LogSlider
+
+
+def tooltip(name: str) -> str:
+    """The field's help as a sentence."""
+    text = SPECS[name].help
+    return text[:1].upper() + text[1:] + "."
+
+
+class _Bound:
+    """What every bound control does; `current()` reads it, `display(value)` shows one."""
+
+    def bind(self, state, name: str) -> None:
+        self.state, self.field = state, name
+        self.setToolTip(tooltip(name))
+        state.settingsChanged.connect(self.show_settings)
+        self.show_settings(state.settings)
+
+    @Slot(object)
+    def show_settings(self, settings: RunSettings) -> None:
+        self.blockSignals(True)  # showing a value is not the user changing it
+        self.display(getattr(settings, self.field))
+        self.blockSignals(False)
+
+    @Slot()
+    def commit(self, *_) -> None:
+        self.state.set_settings(**{self.field: self.current()})
+
+
+class BoundCheckBox(QCheckBox, _Bound):
+    def __init__(self, state, name: str, parent: QWidget | None = None):
+        super().__init__(SPECS[name].label, parent)
+        self.bind(state, name)
+        self.toggled.connect(self.commit)
+
+    def current(self) -> bool:
+        return self.isChecked()
+
+    def display(self, value: bool) -> None:
+        self.setChecked(value)
+
+
+class BoundComboBox(QComboBox, _Bound):
+    def __init__(self, state, name: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        for value, label in SPECS[name].choices:
+            self.addItem(label, value)
+        self.fixed_items = self.count()
+        self.bind(state, name)
+        self.currentIndexChanged.connect(self.commit)
+
+    def current(self) -> str:
+        return self.currentData()
+
+    def display(self, value: str) -> None:
+        while self.count() > self.fixed_items:  # an earlier file's item
+            self.removeItem(self.count() - 1)
+        if self.findData(value) < 0:  # a value beyond the choices: an init image's path
+            self.addItem(Path(value).name, value)
+        self.setCurrentIndex(self.findData(value))
+
+
+class BoundSpinBox(QSpinBox, _Bound):
+    def __init__(self, state, name: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        spec = SPECS[name]
+        low, high, step = spec.window or (spec.rule.low, spec.rule.high, 1)
+        self.setRange(int(low), int(high))
+        self.setSingleStep(int(step))
+        if spec.unit:
+            self.setSuffix(f" {spec.unit}")
+        self.bind(state, name)
+        self.editingFinished.connect(self.commit)
+
+    def current(self) -> int:
+        return self.value()
+
+    def display(self, value: int) -> None:
+        self.setValue(value)
+
+
+class BoundDoubleSpinBox(QDoubleSpinBox, _Bound):
+    def __init__(self, state, name: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        spec = SPECS[name]
+        low, high, step = spec.window or (spec.rule.low, spec.rule.high, 0.1)
+        self.setRange(low, high)
+        self.setSingleStep(step)
+        self.setDecimals(2)
+        self.bind(state, name)
+        self.editingFinished.connect(self.commit)
+
+    def current(self) -> float:
+        return round(self.value(), self.decimals())
+
+    def display(self, value: float) -> None:
+        self.setValue(value)
+
+
+class BoundLogSlider(LogSlider, _Bound):
+    """A loss weight: decades matter more than digits."""
+
+    def __init__(self, state, name: str, parent: QWidget | None = None):
+        low, high, _ = SPECS[name].window
+        super().__init__(low, high, parent)
+        self.bind(state, name)
+        self.valueChanged.connect(self.commit)
+
+    def current(self) -> float:
+        return self.value
+
+    def display(self, value: float) -> None:
+        self.set_value(value)
+
+
+def bound_control(state, name: str, parent: QWidget | None = None) -> QWidget:
+    """The control a field's declaration asks for: a box for on/off, a list for choices,
+    a log slider for a loss weight (a number with a window range), else a number box."""
+    spec = SPECS[name]
+    if spec.rule.kind == "bool":
+        return BoundCheckBox(state, name, parent)
+    if spec.choices:
+        return BoundComboBox(state, name, parent)
+    if spec.rule.kind == "int":
+        return BoundSpinBox(state, name, parent)
+    if spec.live:
+        return BoundLogSlider(state, name, parent)
+    return BoundDoubleSpinBox(state, name, parent)
