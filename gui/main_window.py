@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
+from PySide6.QtCore import QByteArray, QCoreApplication, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -284,6 +284,11 @@ class MainWindow(QMainWindow):
         self.state = state
         self.weights_dialog: WeightsDialog | None = None
         self._asked_to_close = False
+        self._shut_down = False
+        # Qt deletes a closed window, on the GUI thread, and with it every Qt object it
+        # owns (its state and engine thread among them): Python's collector, running in
+        # whatever thread, is then left only Python objects to free.
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle("Impasto")
         self.setStyleSheet(STYLE_SHEET)
         self.setAcceptDrops(False)
@@ -357,6 +362,7 @@ class MainWindow(QMainWindow):
             signal.connect(self._show_status)
         self._show_status()
         self._restore_geometry()
+        state.setParent(self)  # last: on deletion the widgets go first, then the state
         self._startup_checks()
 
     # --- menus and shortcuts ---------------------------------------------------------------
@@ -511,12 +517,22 @@ class MainWindow(QMainWindow):
     def shutdown(self, discard: bool = False) -> None:
         """Idempotent: closeEvent and QApplication.aboutToQuit both end here. The session
         is kept for the next launch unless `discard`."""
+        if self._shut_down:
+            return
+        self._shut_down = True
         self.run_keys.uninstall()
         if self.weights_dialog is not None:
             self.weights_dialog.close()  # its own window: it would stay up on its own
         geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.state.preferences.set("geometry", geometry)
         self.state.shutdown(discard)
+        thread = self.state.thread
+        if thread.isRunning():
+            # A step longer than the state's wait: the thread ends after it. Destroyed
+            # running (with the window), it would abort the program, so the application
+            # owns it until it finishes.
+            thread.setParent(QCoreApplication.instance())
+            thread.finished.connect(thread.deleteLater)
 
     @Slot()
     def quit(self) -> None:

@@ -28,6 +28,13 @@ class SnapshotStrip(QListWidget):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.setToolTip("Snapshots: click to view, right-click to restore or save")
         self.itemClicked.connect(self._on_clicked)
+        # One right-click menu, owned by the strip and reused: none is left behind per click.
+        self._menu = QMenu(self)
+        self._menu_index = 0  # the snapshot right-clicked last
+        self._menu.addAction("View").triggered.connect(self._view_chosen)
+        self._menu.addAction("Continue from here").triggered.connect(self._continue_from_chosen)
+        self._menu.addAction("Save…").triggered.connect(self._save_chosen)
+        self._menu.addAction("Back to live view").triggered.connect(self._view_live)
         self.customContextMenuRequested.connect(self._on_menu)
         state.snapshotsChanged.connect(self.refresh)
         # Until the first snapshot the strip would be a large blank box under the canvas;
@@ -62,10 +69,21 @@ class SnapshotStrip(QListWidget):
         item = self.itemAt(pos)
         if item is None:
             return
-        index = self.row(item)
-        menu = QMenu(self)
-        menu.addAction("View", lambda: self.state.view_snapshot(index))
-        menu.addAction("Continue from here", lambda: self.state.restore_snapshot(index))
-        menu.addAction("Save…", lambda: self.saveRequested.emit(index))
-        menu.addAction("Back to live view", lambda: self.state.view_snapshot(None))
-        menu.exec(self.viewport().mapToGlobal(pos))
+        self._menu_index = self.row(item)
+        self._menu.exec(self.viewport().mapToGlobal(pos))
+
+    @Slot()
+    def _view_chosen(self) -> None:
+        self.state.view_snapshot(self._menu_index)
+
+    @Slot()
+    def _continue_from_chosen(self) -> None:
+        self.state.restore_snapshot(self._menu_index)
+
+    @Slot()
+    def _save_chosen(self) -> None:
+        self.saveRequested.emit(self._menu_index)
+
+    @Slot()
+    def _view_live(self) -> None:
+        self.state.view_snapshot(None)

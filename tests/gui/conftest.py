@@ -8,15 +8,33 @@ import warnings
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
+from shiboken6 import isValid
 
 from gui.app import create_window
 from gui.worker import live_threads
 from tests.conftest import RANDOM_NET_STYLE_WEIGHT
 
 COPY, NO_KEYS = Qt.DropAction.CopyAction, Qt.KeyboardModifier.NoModifier
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item):
+    """A closed window deletes itself (WA_DeleteOnClose). pytest-qt then closes every
+    widget `qtbot.addWidget` registered: one the test closed, already deleted, would raise
+    there. So the deletions due are carried out first and the deleted windows left out."""
+    app = QApplication.instance()
+    if app is not None:
+        app.processEvents()
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    registered = getattr(item, "qt_widgets", None)  # pytest-qt's: (weakref, before_close)
+    if registered:
+        item.qt_widgets = [
+            entry for entry in registered if entry[0]() is None or isValid(entry[0]())
+        ]
+    return (yield)
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +58,8 @@ def window(qtbot, random_network):
     window.state.set_settings(size=64, steps=400, style_weight=RANDOM_NET_STYLE_WEIGHT,
                               snapshot_every=5, scales=())  # fmt: skip
     yield window
-    window.close()
+    if isValid(window):  # closed by the test, Qt has deleted it
+        window.close()
 
 
 @pytest.fixture(scope="session")
