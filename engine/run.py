@@ -66,6 +66,9 @@ class StepReport:
     seconds: float  # optimisation time so far (pauses excluded)
     rolled_back: bool = False
     message: str = ""
+    # The settings this step ran with: the engine's, the only authority (a rollback lowers
+    # the learning rate; a live change lands between steps). Saved with its picture.
+    settings: RunSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,7 @@ class StyleTransfer:
             seconds=self.seconds,
             rolled_back=non_finite,
             message=message,
+            settings=self.settings,
         )
 
     def update(self, **changes) -> None:
@@ -257,7 +261,7 @@ class StyleTransfer:
         """Release the network and tensors so no GPU memory stays held."""
         device = self.device
         self.net = self.optimizer = self.image = self._last_good = None
-        self._content_losses = self._style_losses = None
+        self._content_losses = self._style_losses = self._content = self._average = None
         release_memory(device)
 
     # --- internals ----------------------------------------------------------------

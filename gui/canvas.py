@@ -6,6 +6,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
+from gui.qimage import pil_to_qimage
 from gui.state import AppState
 
 MIN_ZOOM, MAX_ZOOM = 0.05, 32.0
@@ -51,9 +52,10 @@ class PreviewCanvas(QWidget):
     @Slot()
     def _on_content(self) -> None:
         content = self.state.content
-        self.before = QPixmap.fromImage(content.preview) if content else None
+        preview = pil_to_qimage(content.preview) if content else None
+        self.before = QPixmap.fromImage(preview) if content else None
         if content is not None and (self.pixmap is None or self.state.frame is None):
-            self.show_image(content.preview)  # show the photo until a run starts
+            self.show_image(preview)  # show the photo until a run starts
         self.update()
 
     def set_compare(self, on: bool) -> None:

@@ -169,7 +169,7 @@ class StyleRow(QWidget):
         text.addWidget(name)
         text.addWidget(size)
         self.weight = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=10.0, singleStep=0.1)
-        self.weight.setValue(source.weight)
+        self.weight.setValue(state.style_weights()[index])  # the style_blend setting
         self.weight.setToolTip("Blend weight of this painting")
         self.weight.setMaximumWidth(64)
         self.weight.setKeyboardTracking(False)  # one change per edit: each resets L-BFGS

@@ -33,8 +33,10 @@ def qimage_to_pil(image: QImage) -> Image.Image:
     return Image.fromarray(rows.reshape(height, width, 3).copy(), "RGB")
 
 
-def thumbnail_pixmap(image: QImage, box: QSize, ratio: float) -> QPixmap:
+def thumbnail_pixmap(image: QImage | Image.Image, box: QSize, ratio: float) -> QPixmap:
     """A sharp thumbnail that fits `box` (logical px) on a screen with device pixel `ratio`."""
+    if isinstance(image, Image.Image):
+        image = pil_to_qimage(image)
     scaled = image.scaled(
         box * ratio,
         Qt.AspectRatioMode.KeepAspectRatio,

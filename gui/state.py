@@ -1,66 +1,55 @@
 """The GUI's one state object. Widgets read it and call its methods; only it talks to
-the worker. Each piece of state has its own changed-signal."""
+the worker. Each piece of state has its own changed-signal.
+
+Its parts live beside it: the dropped images (gui/sources.py), the run's status and rate
+(gui/run_status.py), autosave and restore (gui/session_keeper.py). The settings are
+the engine's RunSettings, one copy: what the window edits; what actually ran comes back
+with each step report (`run_settings`), and that is what a saved picture carries."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
 from engine.files import describe_os_error, write_atomically
 from engine.images import ImageError, load_image, save_image
 from engine.model_choice import ModelChoice, model_choices, pick_model
 from engine.presets import apply_preset, matching_preset, preset_names
-from engine.run import LIVE_FIELDS, StepReport
-from engine.session import (
-    Session,
-    SessionError,
-    discard_session,
-    load_session,
-    read_json,
-    set_aside,
-)
-from engine.settings import RunSettings
-from gui.autosave import Autosaver
+from engine.run import StepReport
+from engine.session import Session, read_json
+from engine.settings import LIVE_FIELDS, RunSettings, with_size
 from gui.preferences import Preferences
 from gui.preset_files import not_a_preset_text, picture_settings
 from gui.qimage import pil_to_qimage
-from gui.worker import SNAPSHOT_THUMB, EngineWorker, NetworkLoader, RunRequest, WorkerThread
+from gui.run_status import RateMeter, RunStatus, elapsed_text
+from gui.session_keeper import SessionKeeper
+from gui.sources import SourceImage, blend_weights, fitted_blend, load_sources, thumbnail
+from gui.worker import EngineWorker, NetworkLoader, RunRequest, WorkerThread
 
+log = logging.getLogger(__name__)
 SHUTDOWN_WAIT_MS = 10_000
-AUTOSAVE_INTERVAL_MS = 30_000  # while running or paused; also after each snapshot and at the end
-IDLE, RUNNING, PAUSING, PAUSED, STOPPING = "idle", "running", "pausing", "paused", "stopping"
+IDLE, RUNNING, PAUSING, PAUSED, STOPPING = RunStatus  # the names the views compare with
 
 # What the window starts with: a good picture on a CPU in a few minutes (and on a GPU in
 # seconds). The engine's own defaults (512 px, 300 steps) are the published ones.
 # Coarse to fine: the first stylised picture comes at half size, and bench/README.md
 # measured it reaching the common quality level in about half the time of one size.
 GUI_DEFAULTS = RunSettings(size=384, scales=(192, 384), steps=150, snapshot_every=25)
+__all__ = ["AppState", "SourceImage", "Snapshot", "GUI_DEFAULTS", "elapsed_text"]
 
 
-@dataclass
-class SourceImage:
-    label: str  # file name, or "Pasted image"
-    image: Image.Image
-    preview: QImage
-    weight: float = 1.0  # blend weight, for style images
-
-    @classmethod
-    def from_pil(cls, image: Image.Image, label: str) -> SourceImage:
-        small = image.copy()
-        small.thumbnail((1600, 1600))  # enough for thumbnails and the before/after view
-        return cls(label, image, pil_to_qimage(small))
-
-
-@dataclass
+@dataclass(frozen=True)
 class Snapshot:
     iteration: int
     image: Image.Image
-    thumbnail: QImage
+    thumbnail: Image.Image
+    settings: RunSettings | None = None  # what made it; saved with it
 
 
 class AppState(QObject):
@@ -92,14 +81,14 @@ class AppState(QObject):
     ):
         super().__init__(parent)
         self.preferences = preferences
-        self.settings = _saved_settings(preferences)
+        self.settings = _saved_settings(preferences).replace(style_blend=())  # no paintings yet
         # The preset the settings came from; shown as "<name> (modified)" after a change.
         saved_preset = preferences.get("preset")
         self.preset: str | None = saved_preset if saved_preset in preset_names() else None
-        self.run_settings: RunSettings | None = None  # the settings of the current/last run
+        self.run_settings: RunSettings | None = None  # what the engine ran, newest step's
         self.content: SourceImage | None = None
         self.styles: list[SourceImage] = []
-        self.status = IDLE
+        self.status = RunStatus.IDLE
         self.device_name = "detecting…"
         # The catalogue's models and the chosen installed one (None: none is installed).
         self.models: list[ModelChoice] = []
@@ -108,23 +97,19 @@ class AppState(QObject):
         self.report: StepReport | None = None
         self.start_step = 0  # the step the current or last run started from
         self._saved_report: StepReport | None = None  # the report of the last saved picture
-        self.rate = 0.0  # iterations per second
+        self._rate = RateMeter()
         self.frame: np.ndarray | None = None
-        self.frame_image: QImage | None = None
+        self.frame_image: QImage | None = None  # the worker's, made off the GUI thread
         self.snapshots: list[Snapshot] = []
         self.viewing: int | None = None  # index of the snapshot on the canvas, None: live
-        self._rate_marks: list[tuple[int, float]] = []
         self._init_image: Image.Image | None = None
         self._shut_down = False
         self.offered_settings: RunSettings | None = None  # a picture's, given to Load preset
-        self.pending_session: Session | None = None  # offered at launch, not yet answered
         self.resume_image: Image.Image | None = None  # a restored session's latest image
-        self.autosaver = Autosaver(parent=self)
-        self.autosaver.failed.connect(self._on_autosave_failed)
-        self._autosave_warned = False
-        self._autosaved: tuple | None = None  # what the last autosave held
-        self._autosave_timer = QTimer(self, interval=AUTOSAVE_INTERVAL_MS)
-        self._autosave_timer.timeout.connect(self.autosave)
+        self.sessions = SessionKeeper(self.session, self._newest_frame, parent=self)
+        self.sessions.offered.connect(self.sessionOffered)
+        self.sessions.warning.connect(self._on_warning)
+        self.autosaver = self.sessions.autosaver
 
         self.thread = WorkerThread(self)
         self.worker = EngineWorker(load_network)
@@ -140,7 +125,6 @@ class AppState(QObject):
         self.worker.snapshotTaken.connect(self._on_snapshot)
         self.worker.pausedAt.connect(self._on_paused)
         self.worker.resumed.connect(self._on_resumed)
-        self.worker.settingsApplied.connect(self._on_settings_applied)
         self.worker.notice.connect(self._on_notice)
         self.worker.failed.connect(self._on_failed)
         self.worker.runEnded.connect(self._on_run_ended)
@@ -150,11 +134,20 @@ class AppState(QObject):
         self.worker.downloadProgress.connect(self.downloadProgress)
         self.thread.start()
 
-    # --- inputs ------------------------------------------------------------------------
-
     @property
     def active(self) -> bool:
-        return self.status != IDLE
+        return self.status != RunStatus.IDLE
+
+    @property
+    def rate(self) -> float:
+        """Steps per second of the current or last run."""
+        return self._rate.rate
+
+    @property
+    def pending_session(self) -> Session | None:
+        return self.sessions.pending
+
+    # --- inputs ------------------------------------------------------------------------
 
     def load_content(self, path: str) -> bool:
         image = self._load(path)
@@ -172,59 +165,58 @@ class AppState(QObject):
         self.contentChanged.emit()
 
     def add_style(self, path: str) -> bool:
-        image = self._load(path)
-        if image is not None:
-            self.add_style_image(image, Path(path).name)
-            self._remember_folder("open_folder", path)
-        return image is not None
+        return self.add_styles([path]) == 1
 
     def add_styles(self, paths: list[str]) -> int:
         """Add several paintings (a drop); the files that fail are named in one message."""
         if self.active:
             self.message.emit("info", "Style images can be added when the run is stopped.")
             return 0
-        added, problems = 0, []
-        for path in paths:
-            try:
-                image = load_image(path)
-            except ImageError as error:
-                problems.append(str(error))
-                continue
-            self.add_style_image(image, Path(path).name)
-            self._remember_folder("open_folder", path)
-            added += 1
+        sources, problems = load_sources(paths)
+        for source in sources:
+            self._add_source(source)
+        if paths and len(problems) < len(paths):
+            self._remember_folder("open_folder", paths[-1])
         if len(problems) == 1:
             self.message.emit("error", problems[0])
         elif problems:
             self.message.emit("error", f"{len(problems)} files could not be opened: "
                               + "; ".join(problems))  # fmt: skip
-        return added
+        return len(sources)
 
     def add_style_image(self, image: Image.Image, label: str) -> None:
         if self.active:
             self.message.emit("info", "Style images can be added when the run is stopped.")
             return
-        self.styles.append(SourceImage.from_pil(image, label))
+        self._add_source(SourceImage.from_pil(image, label))
+
+    def _add_source(self, source: SourceImage) -> None:
+        blend = self.settings.style_blend
+        self.styles.append(source)
         self.stylesChanged.emit()
+        if blend:  # the new painting joins at weight 1
+            self._use_settings(self.settings.replace(style_blend=(*blend, 1.0)))
 
     def remove_style(self, index: int) -> None:
         if self.active or not 0 <= index < len(self.styles):
             return
-        del self.styles[index]
+        weights = list(self.style_weights())
+        del self.styles[index], weights[index]
         self.stylesChanged.emit()
+        self._use_settings(self.settings.replace(style_blend=tuple(weights)))
+
+    def style_weights(self) -> tuple[float, ...]:
+        """Each painting's blend weight, as its row shows it (the style_blend setting)."""
+        return blend_weights(self.settings.style_blend, len(self.styles))
 
     def set_style_weight(self, index: int, weight: float) -> None:
-        if not 0 <= index < len(self.styles) or self.styles[index].weight == weight:
+        weights = list(self.style_weights())
+        if not 0 <= index < len(weights) or weights[index] == weight:
             return
-        self.styles[index].weight = weight
-        self.stylesChanged.emit()
-        blend = self._blend()
-        if self.active and blend:
-            self.worker.update({"style_blend": blend})
-
-    def _blend(self) -> tuple[float, ...]:
-        weights = tuple(style.weight for style in self.styles)
-        return weights if sum(weights) > 0 else ()
+        weights[index] = weight
+        if sum(weights) <= 0:  # no painting at all: equal weights, as before any was set
+            weights = []
+        self.set_settings(style_blend=tuple(weights))
 
     # --- settings ------------------------------------------------------------------------
 
@@ -254,7 +246,10 @@ class AppState(QObject):
             return match
         return f"{self.preset} (modified)" if self.preset else "Custom"
 
-    def _use_settings(self, settings: RunSettings) -> None:
+    def _use_settings(self, settings: RunSettings, send: bool = True) -> None:
+        # A blend saved for another number of paintings does not fit these: equal weights.
+        settings = settings.replace(style_blend=fitted_blend(settings.style_blend,
+                                                             len(self.styles)))  # fmt: skip
         if settings == self.settings:
             return
         old, self.settings = self.settings, settings
@@ -263,11 +258,12 @@ class AppState(QObject):
             self.preset = match
             self.preferences.set("preset", match)
         self.settingsChanged.emit(settings)
+        if self.style_weights() != blend_weights(old.style_blend, len(self.styles)):
+            self.stylesChanged.emit()
         # Only what really changed goes to the run: each update resets L-BFGS's memory.
-        # The blend comes from the style rows (set_style_weight), not from settings.
-        changed = [key for key in LIVE_FIELDS if getattr(settings, key) != getattr(old, key)]
-        live = {key: getattr(settings, key) for key in changed if key != "style_blend"}
-        if self.active and live:
+        live = {key: getattr(settings, key) for key in LIVE_FIELDS
+                if getattr(settings, key) != getattr(old, key)}  # fmt: skip
+        if send and self.active and live:
             self.worker.update(live)
 
     def save_preset(self, path: str) -> None:
@@ -337,7 +333,7 @@ class AppState(QObject):
             return False
         if self.model is None:
             self.refresh_models()  # installed from the command line while the window was open?
-        settings = self.settings.replace(style_blend=self._blend())
+        settings = self.settings
         if from_step >= settings.steps * len(settings.sizes):
             self.message.emit("info", f"Step {from_step} is the end of the run: raise Steps "
                               "per scale to go on from it.")  # fmt: skip
@@ -354,18 +350,14 @@ class AppState(QObject):
             settings = settings.replace(init="snapshot")
         request = RunRequest(self.content.image, [s.image for s in self.styles], settings,
                              init_image, model=self.model, start_step=from_step)  # fmt: skip
-        self.report, self.rate, self._rate_marks = None, 0.0, []
+        self.report, self._rate = None, RateMeter()
         self.start_step, self.viewing = from_step, None
         self._keep_snapshots_to(from_step)  # none for a fresh run
         if not from_step:
             self.historyCleared.emit()
         self.worker.reset_commands()
-        if self.pending_session is not None:  # a new run's autosave replaces the old one
-            self.pending_session = None
-            self.sessionOffered.emit(None)
-        self._autosave_warned = False
-        self._set_status(RUNNING)
-        self._autosave_timer.start()
+        self.sessions.run_started()
+        self._set_status(RunStatus.RUNNING)
         self.runRequested.emit(request)
         return True
 
@@ -386,11 +378,8 @@ class AppState(QObject):
 
     def retry(self, **changes) -> None:
         """After a failure: start again with some settings changed (smaller size, CPU)."""
-        if "size" in changes and self.settings.scales:
-            # The same ladder at the new size; still rising and ending at it (RunSettings).
-            size, ratio = changes["size"], changes["size"] / self.settings.size
-            coarse = {max(16, round(s * ratio)) for s in self.settings.scales[:-1]}
-            changes["scales"] = (*sorted(s for s in coarse if s < size), size)
+        if "size" in changes:  # the same coarse-to-fine ladder at the new size
+            changes["scales"] = with_size(self.settings, changes["size"]).scales
         init = self._init_image
         if self.frame is not None and self.report is not None:
             init = Image.fromarray(self.frame, "RGB")  # go on from the last good image
@@ -446,7 +435,11 @@ class AppState(QObject):
         if image is None:
             self.message.emit("error", "Nothing to save yet: start a run first.")
             return False
-        settings = (self.run_settings or self.settings).to_dict()
+        # What made this picture, as the engine ran it (a rollback may have lowered the
+        # learning rate; a live change may have come since): the viewed snapshot's, else
+        # the newest step's.
+        made_by = self.snapshots[self.viewing].settings if self.viewing is not None else None
+        settings = (made_by or self.run_settings or self.settings).to_dict()
         try:
             save_image(image, path, settings)
         except ImageError as error:
@@ -489,7 +482,7 @@ class AppState(QObject):
             # A snapshot arrives before the (rate-limited) frame of its step: it is newer.
             iteration, latest = self.snapshots[-1].iteration, self.snapshots[-1].image
         return Session(
-            settings=self.settings.replace(style_blend=self._blend()),
+            settings=self.settings,
             content=self.content.image,
             styles=[style.image for style in self.styles],
             content_label=self.content.label,
@@ -501,52 +494,27 @@ class AppState(QObject):
 
     @Slot()
     def autosave(self) -> None:
-        """Hand the session to the autosaver (written in its own thread)."""
-        session = self.session()
-        if session is None or self._shut_down:
-            return
-        # A paused run's timer ticks too; write only when something changed.
-        key = (session.iteration, len(session.snapshots), id(self.frame), session.settings)
-        if key != self._autosaved:
-            self._autosaved = key
-            self.autosaver.save(session)
+        self.sessions.save()
+
+    def _newest_frame(self) -> object:
+        return self.frame
 
     def look_for_session(self) -> None:
-        """At launch: offer an autosaved session; set a damaged one aside and say so."""
-        folder = self.autosaver.folder
-        try:
-            session = load_session(folder)
-        except (SessionError, OSError) as error:
-            try:
-                aside = set_aside(folder)
-                kept = f" It was kept as {aside.name}." if aside else ""
-            except OSError:
-                kept = ""
-            self.message.emit("warning", "The autosaved session could not be read and was "
-                              f"set aside; starting afresh.{kept} ({error})")  # fmt: skip
-            return
-        if session is not None:
-            self.pending_session = session
-            self.sessionOffered.emit(session)
+        self.sessions.look()
 
     def restore_session(self) -> bool:
         """Bring back the offered session: inputs, settings, snapshots and latest image.
         Start then goes on from the latest image."""
-        session, self.pending_session = self.pending_session, None
-        self.sessionOffered.emit(None)
+        session = self.sessions.take_pending()
         if session is None or self.active:
             return False
         labels = [*session.style_labels, *[f"painting {i + 1}" for i in
                                           range(len(session.styles))]]  # fmt: skip
-        blend = session.settings.style_blend
         self.content = SourceImage.from_pil(session.content, session.content_label)
         self.styles = [SourceImage.from_pil(image, labels[i]) for i, image in
                        enumerate(session.styles)]  # fmt: skip
-        if len(blend) == len(self.styles):
-            for style, weight in zip(self.styles, blend, strict=True):
-                style.weight = weight
-        self._use_settings(session.settings.replace(style_blend=()))
-        self.snapshots = [Snapshot(n, image, _thumbnail(image)) for n, image in session.snapshots]
+        self._use_settings(session.settings)
+        self.snapshots = [Snapshot(n, image, thumbnail(image)) for n, image in session.snapshots]
         self.viewing, self.report, self.run_settings = None, None, None
         latest = session.latest or (self.snapshots[-1].image if self.snapshots else None)
         self.resume_image = latest
@@ -563,15 +531,11 @@ class AppState(QObject):
         return True
 
     def discard_offered_session(self) -> None:
-        self.pending_session = None
-        self.sessionOffered.emit(None)
-        discard_session(self.autosaver.folder)
+        self.sessions.discard_pending()
 
     @Slot(str)
-    def _on_autosave_failed(self, text: str) -> None:
-        if not self._autosave_warned:  # once per run: a full disk stays full
-            self._autosave_warned = True
-            self.message.emit("warning", f"Autosave failed: {text}")
+    def _on_warning(self, text: str) -> None:
+        self.message.emit("warning", text)
 
     # --- shutdown -----------------------------------------------------------------------------
 
@@ -582,17 +546,15 @@ class AppState(QObject):
             return
         self.preferences.set("settings", self.settings.to_dict())
         self.preferences.save()
-        self._autosave_timer.stop()
         self.worker.stop()
         self.thread.quit()
         # A step is short, so this wait is brief; it keeps Qt from destroying a live thread.
         if not self.thread.wait(SHUTDOWN_WAIT_MS):
-            print("Impasto: the engine thread did not stop in time")
+            log.warning("the engine thread did not stop in %d ms", SHUTDOWN_WAIT_MS)
         if not discard:
             self._on_frame()  # the last picture, if the GUI has not taken it yet
-            self.autosave()
         self._shut_down = True
-        self.autosaver.close(discard=discard)
+        self.sessions.close(discard=discard)
 
     # --- from the worker ------------------------------------------------------------------------
 
@@ -611,6 +573,8 @@ class AppState(QObject):
         if frame is None:
             return
         self.frame, self.frame_image = frame.array, frame.image
+        if frame.report is not None and frame.report.settings is not None:
+            self._follow_the_engine(frame.report.settings, frame.settled)
         if frame.history:
             self.lossesAppended.emit(frame.history)
         if frame.report is not None and frame.report is not self.report:
@@ -618,23 +582,27 @@ class AppState(QObject):
         if self.viewing is None:
             self.displayChanged.emit(frame.image)
 
+    def _follow_the_engine(self, ran: RunSettings, settled: bool) -> None:
+        """The engine is the authority on what runs. With no change of ours on its way, a
+        live field that differs is the engine's own doing (a rollback lowers the learning
+        rate): the window shows it, and the next save and autosave carry it."""
+        self.run_settings = ran
+        ours = {key: getattr(ran, key) for key in LIVE_FIELDS
+                if getattr(ran, key) != getattr(self.settings, key)}  # fmt: skip
+        if settled and ours:
+            self._use_settings(self.settings.replace(**ours), send=False)
+
     def _on_report(self, report: StepReport) -> None:
         self.report = report
-        marks = self._rate_marks
-        marks.append((report.iteration, report.seconds))
-        del marks[:-20]
-        (first_it, first_s), (last_it, last_s) = marks[0], marks[-1]
-        if last_s > first_s:
-            self.rate = (last_it - first_it) / (last_s - first_s)
-        elif report.seconds > 0:
-            self.rate = report.iteration / report.seconds
+        self._rate.add(report)
         self.progressChanged.emit(report)
 
-    @Slot(int, object, QImage)
-    def _on_snapshot(self, iteration: int, image: Image.Image, thumbnail: QImage) -> None:
+    @Slot(int, object)
+    def _on_snapshot(self, iteration: int, image: Image.Image) -> None:
         # After "Continue from here" the count goes back: later snapshots give way.
         self.snapshots = [snap for snap in self.snapshots if snap.iteration < iteration]
-        self.snapshots.append(Snapshot(iteration, image, thumbnail))
+        made_by = self.worker.run_settings
+        self.snapshots.append(Snapshot(iteration, image, thumbnail(image), made_by))
         self.snapshotsChanged.emit()
         self.autosave()
 
@@ -651,10 +619,6 @@ class AppState(QObject):
         if self.status == PAUSED and not self.worker.paused:
             self._set_status(RUNNING)
 
-    @Slot(object)
-    def _on_settings_applied(self, settings: RunSettings) -> None:
-        self.run_settings = settings
-
     @Slot(str)
     def _on_notice(self, text: str) -> None:
         self.message.emit("info", text)
@@ -666,9 +630,8 @@ class AppState(QObject):
     @Slot(str)
     def _on_run_ended(self, reason: str) -> None:
         self._on_frame()  # the last frame, if the GUI has not taken it yet
-        self._set_status(IDLE)
-        self._autosave_timer.stop()
-        self.autosave()  # the final image too: a crash later must not lose it
+        self._set_status(RunStatus.IDLE)
+        self.sessions.run_ended()
         if reason == "done" and self.report is not None:
             self.message.emit("info", f"Finished: {self.report.iteration} steps.")
 
@@ -698,20 +661,3 @@ def _saved_settings(preferences: Preferences) -> RunSettings:
         except ValueError:
             pass
     return GUI_DEFAULTS
-
-
-def _thumbnail(image: Image.Image) -> QImage:
-    thumb = image.copy()
-    thumb.thumbnail((SNAPSHOT_THUMB * 2, SNAPSHOT_THUMB * 2))
-    return pil_to_qimage(thumb)
-
-
-def elapsed_text(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}:{seconds:02d}"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}"

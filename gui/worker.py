@@ -25,17 +25,17 @@ import torch
 from PIL import Image
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
+from shiboken6 import isValid
 
 from engine.device import describe_device, is_out_of_memory, pick_device, release_memory
 from engine.images import ImageError, resize_longest
 from engine.run import Network, RunOutOfMemory, RunStalled, StepReport, StyleTransfer
 from engine.settings import RunSettings
 from engine.vgg import WeightsError
-from gui.qimage import array_to_qimage, pil_to_qimage
+from gui.qimage import array_to_qimage
 
 FRAME_INTERVAL = 0.05  # seconds: at most ~20 previews a second
 PREVIEW_MAX_SIDE = 4096  # previews are the full image; also what Save writes mid-run
-SNAPSHOT_THUMB = 160
 
 NetworkProvider = Callable[[], Network]  # one fixed network, whatever model is chosen
 # The network of a catalogue model (engine/models.json) by name; None: the catalogue default.
@@ -45,8 +45,9 @@ _threads: weakref.WeakSet[QThread] = weakref.WeakSet()
 
 
 def live_threads() -> list[QThread]:
-    """Engine threads still running (tests check that none are left behind)."""
-    return [thread for thread in list(_threads) if thread.isRunning()]
+    """Engine threads still running (tests check that none are left behind). One that Qt
+    deleted with its window (whose Python wrapper lingers) is not running."""
+    return [thread for thread in list(_threads) if isValid(thread) and thread.isRunning()]
 
 
 @dataclass
@@ -75,16 +76,18 @@ class Frame:
     array: np.ndarray  # (H, W, 3) uint8, a detached copy
     image: QImage  # owns its pixels
     history: list[tuple[int, float, float]] = field(default_factory=list)  # (it, content, style)
+    # No live change is on its way to the run: the report's settings are all in force, so
+    # any difference from the window's is the engine's own (a rollback's learning rate).
+    settled: bool = True
 
 
 class EngineWorker(QObject):
     deviceDetected = Signal(str)  # "CPU (2 threads)" / GPU name
     runStarted = Signal(object)  # RunSettings actually used
     frameReady = Signal()  # take it with take_frame()
-    snapshotTaken = Signal(int, object, QImage)  # iteration, PIL image, thumbnail
+    snapshotTaken = Signal(int, object)  # iteration, PIL image
     pausedAt = Signal(int)
     resumed = Signal()
-    settingsApplied = Signal(object)  # RunSettings after a live change
     notice = Signal(str)
     failed = Signal(str, str)  # kind ("oom", "input", "error"), message
     runEnded = Signal(str)  # "done", "stopped", "failed", "no-weights"
@@ -103,6 +106,7 @@ class EngineWorker(QObject):
         self._resumes = 0  # counts resume() calls: a resume is seen even if a pause follows
         self._stopping = False
         self._commands: deque[tuple[str, object]] = deque()
+        self._updates_asked = self._updates_done = 0  # live changes sent, and applied
         self._frame_lock = threading.Lock()
         self._frame: Frame | None = None
         self._history: list[tuple[int, float, float]] = []
@@ -123,6 +127,7 @@ class EngineWorker(QObject):
         with self._cond:
             self._paused = self._stopping = False
             self._commands.clear()
+            self._updates_done = self._updates_asked
 
     def pause(self) -> None:
         with self._cond:
@@ -142,7 +147,10 @@ class EngineWorker(QObject):
         self._cancel_download.set()
 
     def update(self, changes: dict) -> None:
-        self._command("update", dict(changes))
+        with self._cond:
+            self._updates_asked += 1
+            self._commands.append(("update", (self._updates_asked, dict(changes))))
+            self._cond.notify_all()
 
     def restore(self, image: Image.Image, step: int | None = None) -> None:
         """Go on from `image`; with `step`, counting on from that step."""
@@ -218,7 +226,7 @@ class EngineWorker(QObject):
 
     @Slot(str)
     def download_weights(self, name: str) -> None:
-        from engine import weights  # the weights manager is optional until first use
+        from engine.weights_download import DownloadCancelled, download
 
         last = [0.0]
 
@@ -229,9 +237,9 @@ class EngineWorker(QObject):
                 self.downloadProgress.emit(info)
 
         try:
-            weights.download(name, progress=progress, cancel=self._cancel_download)
+            download(name, progress=progress, cancel=self._cancel_download)
         except Exception as error:
-            cancelled = type(error).__name__ == "DownloadCancelled"
+            cancelled = isinstance(error, DownloadCancelled)
             self.weightsFailed.emit("Download cancelled." if cancelled else str(error))
             return
         self._network = None
@@ -298,9 +306,11 @@ class EngineWorker(QObject):
         for name, value in commands:
             try:
                 if name == "update":
-                    run.update(**value)
+                    number, changes = value
+                    with self._cond:
+                        self._updates_done = number  # applied, or refused: not on its way
+                    run.update(**changes)
                     self.run_settings = run.settings
-                    self.settingsApplied.emit(run.settings)
                 elif name == "restore":
                     run.restore(*value)
                     self._publish(run, None, force=True)
@@ -315,7 +325,9 @@ class EngineWorker(QObject):
             return
         self._last_frame = now
         array = run.preview(PREVIEW_MAX_SIDE)
-        self._offer(Frame(report, array, array_to_qimage(array)))
+        with self._cond:
+            settled = self._updates_done == self._updates_asked
+        self._offer(Frame(report, array, array_to_qimage(array), settled=settled))
 
     def _publish_start(self, request: RunRequest) -> None:
         """Show the picture the run starts from at once: building the run (the content and
@@ -350,10 +362,7 @@ class EngineWorker(QObject):
             pass
 
     def _snapshot(self, run: StyleTransfer, iteration: int) -> None:
-        image = run.result()
-        thumb = image.copy()
-        thumb.thumbnail((SNAPSHOT_THUMB * 2, SNAPSHOT_THUMB * 2))
-        self.snapshotTaken.emit(iteration, image, pil_to_qimage(thumb))
+        self.snapshotTaken.emit(iteration, run.result())
 
     def _get_network(self, model: str | None) -> Network:
         if self._network is None or self._network_model != model:

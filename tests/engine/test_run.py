@@ -195,10 +195,6 @@ def tensors_held_by(root: object, shared: list[torch.Tensor]) -> list[torch.Tens
     return found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="close() keeps the content tensor (_content) and the running average (_average)",
-)
 def test_close_frees_every_tensor_of_the_run(random_network):
     # The worker keeps its StyleTransfer until the next run starts: close() alone must give
     # back the memory (on a GPU, the image, its features and the optimizer's history).

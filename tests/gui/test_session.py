@@ -8,9 +8,10 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from engine.session import Session, autosave_folder, load_session, save_session
+from engine.paths import autosave_folder, preferences_folder
+from engine.session import Session, load_session, save_session
 from gui.app import create_window
-from gui.preferences import FILE_NAME, config_dir
+from gui.preferences import FILE_NAME
 from gui.state import GUI_DEFAULTS
 from tests.conftest import RANDOM_NET_STYLE_WEIGHT
 from tests.gui.conftest import drop_files
@@ -74,8 +75,9 @@ def test_a_new_window_offers_the_autosave_and_restores_it(qtbot, random_network,
     qtbot.mouseClick(bar.restore, Qt.MouseButton.LeftButton)
     assert not bar.isVisible()
     assert state.content.label == "holiday.png" and state.content.image.size == (96, 72)
-    assert [s.label for s in state.styles] == ["starry.jpg"] and state.styles[0].weight == 0.7
-    assert state.settings.padding == "reflect" and state.settings.style_blend == ()
+    assert [s.label for s in state.styles] == ["starry.jpg"] and state.style_weights() == (0.7,)
+    # The blend is an ordinary setting now, restored with the rest (issue 13).
+    assert state.settings.padding == "reflect" and state.settings.style_blend == (0.7,)
     assert window.controls.padding.currentData() == "reflect"
     assert [s.iteration for s in state.snapshots] == [8, 12]
     assert window.snapshots.count() == 2
@@ -160,7 +162,7 @@ def test_a_damaged_session_json_is_set_aside(qtbot, random_network):
 
 
 def test_corrupt_preferences_are_reset_and_the_user_told_once(qtbot, random_network):
-    folder = config_dir()
+    folder = preferences_folder()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / FILE_NAME).write_text('{"version": 1, "settings": ')
     window = open_window(qtbot, random_network)
@@ -174,7 +176,7 @@ def test_corrupt_preferences_are_reset_and_the_user_told_once(qtbot, random_netw
 
 
 def test_huge_preferences_file_is_refused_unread(qtbot, random_network):
-    folder = config_dir()
+    folder = preferences_folder()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / FILE_NAME).write_text('{"version": 1, "open_folder": "' + "x" * 400_000 + '"}')
     window = open_window(qtbot, random_network)
