@@ -12,13 +12,16 @@ import shutil
 import stat
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 # Read once at import (os.umask can only be read by setting it): written files get the
 # permissions any new file would, not the private 0600 of a temporary file.
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 MAX_SET_ASIDE = 5  # damaged files kept for inspection, per file
+WriteTo = Callable[[BinaryIO], object]  # writes a file's contents to the open binary file
 
 
 class SaveError(OSError):
@@ -65,10 +68,13 @@ def sweep_temporaries(path: Path) -> None:
             pass
 
 
-def write_temporary(path: Path, data: bytes | str) -> Path:
-    """`data` in a new temporary file in `path`'s folder, on disk; the caller renames it.
+def write_temporary(path: Path, data: bytes | str | WriteTo) -> Path:
+    """`data` in a new temporary file in `path`'s folder, on disk; the caller renames it
+    (move_into_place). `data` may be a function that writes to the open binary file: an
+    image encoder, say, that should not hold a second copy of the file in memory.
 
-    Raises SaveError naming `path`; nothing is left behind then.
+    Raises SaveError naming `path` when the disk fails, or whatever `data` raised;
+    nothing is left behind then.
     """
     path = Path(path)
     sweep_temporaries(path)
@@ -79,26 +85,37 @@ def write_temporary(path: Path, data: bytes | str) -> Path:
             dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
         ) as file:
             temp = Path(file.name)
-            file.write(payload)
+            if callable(payload):
+                payload(file)
+            else:
+                file.write(payload)
             file.flush()
-            os.fsync(file.fileno())
+            os.fsync(file.fileno())  # on disk before any rename can make it the file
         os.chmod(temp, 0o666 & ~_UMASK)
-    except OSError as error:
+    except BaseException as error:  # a writer's own error, or Ctrl+C, leaves nothing either
         if temp is not None:
             temp.unlink(missing_ok=True)
-        raise SaveError(path, error) from error
+        if isinstance(error, OSError):
+            raise SaveError(path, error) from error
+        raise
     return temp
 
 
-def write_atomically(path: Path, data: bytes | str) -> None:
-    """Replace `path` with `data` in one step: a failure leaves the old file as it was."""
-    path = Path(path)
-    temp = write_temporary(path, data)
+def move_into_place(temp: Path, path: Path) -> None:
+    """Rename `temp` (from write_temporary) over `path` in one step; SaveError naming `path`
+    if that fails, and `temp` is removed."""
     try:
         os.replace(temp, path)
     except OSError as error:
-        temp.unlink(missing_ok=True)
-        raise SaveError(path, error) from error
+        Path(temp).unlink(missing_ok=True)
+        raise SaveError(Path(path), error) from error
+
+
+def write_atomically(path: Path, data: bytes | str | WriteTo) -> None:
+    """Replace `path` with `data` (or what `data(file)` writes) in one step: a failure
+    leaves the old file as it was and no temporary file."""
+    path = Path(path)
+    move_into_place(write_temporary(path, data), path)
 
 
 def set_aside(path: Path, label: str = "damaged", keep: int = MAX_SET_ASIDE) -> Path | None:

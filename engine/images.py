@@ -3,9 +3,9 @@ names the file and the reason in one line, ready to show to a person."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import torch
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from engine.datafile import DataFileError, parse_json
-from engine.files import sweep_temporaries
+from engine.files import SaveError, write_atomically
 
 # Refuse decompression bombs: 100 megapixels is far above any useful style-transfer input.
 MAX_PIXELS = 100_000_000
@@ -23,10 +23,6 @@ SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
 SETTINGS_KEY = "impasto"
 MAX_SETTINGS_TEXT = 100_000  # embedded settings are about 1 kB
 _EXIF_DESCRIPTION = 0x010E  # ImageDescription, where settings go in JPEG/TIFF/WebP
-# Read once at import (os.umask can only be read by setting it): saved images get the
-# permissions any new file would, not the private 0600 of a temporary file.
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 
 
 class ImageError(ValueError):
@@ -137,8 +133,8 @@ def to_image(tensor: torch.Tensor) -> Image.Image:
 def save_image(image: Image.Image, path: str | os.PathLike, settings: dict | None = None) -> Path:
     """Save by extension (PNG, JPEG, TIFF, WebP), atomically, with `settings` embedded.
 
-    The image is written to a temporary file in the same folder and renamed over the
-    target, so a failed save (disk full, no permission) leaves any existing file intact.
+    Written with engine.files.write_atomically: a failed save (disk full, no permission)
+    leaves any existing file intact and no temporary file beside it.
     """
     path = Path(path)
     fmt = SAVE_FORMATS.get(path.suffix.lower())
@@ -152,27 +148,13 @@ def save_image(image: Image.Image, path: str | os.PathLike, settings: dict | Non
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ImageError(f"{path}: folder {folder} does not exist")
-    sweep_temporaries(path)  # what a crashed save of this file left beside it
-    temp_name = None
+    rgb = image.convert("RGB")
     try:
-        with tempfile.NamedTemporaryFile(
-            dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False
-        ) as temp:
-            temp_name = temp.name
-            image.convert("RGB").save(temp, format=fmt, **options)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.chmod(temp_name, 0o666 & ~_UMASK)
-        os.replace(temp_name, path)
-        temp_name = None
-    except PermissionError as error:
-        raise ImageError(f"{path}: cannot save here (permission denied)") from error
-    except OSError as error:
-        reason = "the disk is full" if error.errno == 28 else (error.strerror or str(error))
-        raise ImageError(f"{path}: could not save ({reason})") from error
-    finally:
-        if temp_name is not None:
-            Path(temp_name).unlink(missing_ok=True)
+        write_atomically(path, lambda file: rgb.save(file, format=fmt, **options))
+    except SaveError as error:
+        if error.errno in (errno.EACCES, errno.EPERM):
+            raise ImageError(f"{path}: cannot save here (permission denied)") from error
+        raise ImageError(str(error)) from error  # "could not save (the disk is full)"
     return path
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine import weights
+from engine.catalogue import ModelSpec, default_model_name, known_models, model_spec
 from engine.vgg import ARCHITECTURES, WeightsError, read_state_dict
+from engine.weights_store import InstalledModel, find_installed, import_file
 
 __all__ = ["ModelChoice", "import_as", "model_choices", "pick_model"]
 
@@ -29,9 +30,9 @@ class ModelChoice:
 def model_choices() -> list[ModelChoice]:
     """Every catalogue model, in catalogue order, with whether it is installed."""
     choices = []
-    for spec in weights.known_models():
+    for spec in known_models():
         try:
-            installed, problem = weights.find_installed(spec.name) is not None, ""
+            installed, problem = find_installed(spec.name) is not None, ""
         except WeightsError as error:  # a damaged manifest: shown, not usable
             installed, problem = False, str(error)
         if not installed and not problem:
@@ -44,23 +45,23 @@ def pick_model(choices: list[ModelChoice], remembered: str | None = None) -> str
     """The model to use: the remembered one if installed, else the catalogue default if
     installed, else the first installed one; None when none is installed."""
     usable = [choice.name for choice in choices if choice.installed]
-    for name in (remembered, weights.default_model_name()):
+    for name in (remembered, default_model_name()):
         if name in usable:
             return name
     return usable[0] if usable else None
 
 
-def import_as(path: str | Path, name: str | None) -> weights.InstalledModel:
+def import_as(path: str | Path, name: str | None) -> InstalledModel:
     """Import a weights file as catalogue model `name` (None: let its hash or shapes say).
 
     A file whose tensors do not fit the model's architecture is refused, and the message
     says which architecture it does fit, so the user can pick a model of that kind.
     """
     if name is None:
-        return weights.import_file(path, None)
-    spec = weights.model_spec(name)
+        return import_file(path, None)
+    spec = model_spec(name)
     try:
-        return weights.import_file(path, name)
+        return import_file(path, name)
     except WeightsError as error:
         if not _is_shape_mismatch(str(error), spec.arch):
             raise
@@ -72,12 +73,12 @@ def _is_shape_mismatch(message: str, arch: str) -> bool:
     return f"for {arch}" in message or f"{arch} needs" in message
 
 
-def _wrong_architecture(path: Path, spec: weights.ModelSpec, detail: str) -> str:
+def _wrong_architecture(path: Path, spec: ModelSpec, detail: str) -> str:
     fits = [arch for arch in ARCHITECTURES if arch != spec.arch and _fits(path, arch)]
     wanted = f"{spec.name} ({spec.title}) is a {spec.arch.upper()}"
     if not fits:
         return f"{detail}; the file does not fit {spec.name}: {wanted}"
-    others = [s.name for s in weights.known_models() if s.arch == fits[0]]
+    others = [s.name for s in known_models() if s.arch == fits[0]]
     return (
         f"{path}: the file holds a {fits[0].upper()}, but {wanted}; "
         f"import it as one of: {', '.join(others)}"

@@ -10,9 +10,7 @@ JSON is missing or damaged is not a session (it is set aside, never half-restore
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,12 +20,12 @@ from PIL import Image
 from engine.datafile import DataFileError, Field, field_problem, load_json
 from engine.files import MAX_SET_ASIDE, set_aside, write_atomically  # noqa: F401 (re-exported)
 from engine.images import ImageError, load_image, save_image
+from engine.paths import autosave_folder
 from engine.settings import RunSettings
 
 SESSION_VERSION = 1
 MAX_JSON_BYTES = 1_000_000  # a session or preset is a few kB; refuse anything absurd
 MAX_SNAPSHOTS = 200
-DATA_DIR_ENV = "IMPASTO_DATA_DIR"
 _STEP = Field("int", 0, 10**9)
 # session.json: what each key may hold. saved_at is shown as a date: NaN or 1e300 would
 # make that fail, so it must be a time from 1970 to 2286.
@@ -59,20 +57,6 @@ class Session:
     latest: Image.Image | None = None
     snapshots: list[tuple[int, Image.Image]] = field(default_factory=list)
     saved_at: float = 0.0
-
-
-def data_folder() -> Path:
-    """`$IMPASTO_DATA_DIR`, else the platform's per-user data folder for Impasto."""
-    override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        return Path(override).expanduser()
-    from engine.weights import platform_data_folder
-
-    return platform_data_folder(sys.platform, os.environ, Path.home())
-
-
-def autosave_folder() -> Path:
-    return data_folder() / "autosave"
 
 
 def save_session(session: Session, folder: Path | None = None) -> Path:

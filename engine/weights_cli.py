@@ -11,16 +11,24 @@ import sys
 import time
 from typing import TextIO
 
-from engine import weights
+from engine import paths
+from engine.catalogue import default_model_name, how_to_install, known_models, model_spec
 from engine.model_choice import import_as
-from engine.weights import DownloadCancelled, ProgressInfo, WeightsError
+from engine.vgg import WeightsError
+from engine.weights_download import DownloadCancelled, ProgressInfo, download
+from engine.weights_store import (
+    InstallError,
+    find_cached_torchvision_files,
+    find_installed,
+    verify,
+)
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
 
 
 def add_weights_commands(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register `weights list|download|import|verify`; the handler is set as `args.handler`."""
-    names = [spec.name for spec in weights.known_models()]
+    names = [spec.name for spec in known_models()]
     parser = subparsers.add_parser(
         "weights",
         help="list, download, import or verify the VGG weights",
@@ -60,15 +68,15 @@ def handle_weights_command(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    folder = weights.install_folder()
-    origin = f" (from {weights.MODELS_DIR_ENV})" if os.environ.get(weights.MODELS_DIR_ENV) else ""
+    folder = paths.models_folder()
+    origin = f" (from {paths.MODELS_DIR_ENV})" if os.environ.get(paths.MODELS_DIR_ENV) else ""
     print(f"Models folder: {folder}{origin}")
-    print(f"Bundled folder: {weights.bundled_models_folder()}")
-    default = weights.default_model_name()
-    for spec in weights.known_models():
+    print(f"Bundled folder: {paths.bundled_models_folder()}")
+    default = default_model_name()
+    for spec in known_models():
         label = f"{spec.name}{' (default)' if spec.name == default else ''}"
         try:
-            installed = weights.find_installed(spec.name)
+            installed = find_installed(spec.name)
         except WeightsError as error:
             print(f"  {label:<20} broken     {error}")
             continue
@@ -78,24 +86,24 @@ def _list(args: argparse.Namespace) -> int:
             print(f"  {label:<20} -          {spec.title}; download {size}")
         else:
             print(f"  {label:<20} installed  {_mib(installed.size):>9}  {installed.path}")
-    for spec, path in weights.find_cached_torchvision_files():
-        if weights.find_installed(spec.name) is None:
+    for spec, path in find_cached_torchvision_files():
+        if find_installed(spec.name) is None:
             print(f"Found {spec.name} in the torch cache: python main.py weights import {path}")
     return OK
 
 
 def _download(args: argparse.Namespace) -> int:
-    name = args.name or weights.default_model_name()
+    name = args.name or default_model_name()
     try:
-        installed = weights.find_installed(name)
+        installed = find_installed(name)
     except WeightsError:
         installed = None  # a broken install is replaced by the download
     if installed is not None:
         print(f"{name} is already installed: {installed.path} (delete it to download again)")
         return OK
     if not args.no_cache and args.url is None:
-        cached = dict(weights.find_cached_torchvision_files())
-        spec = weights.model_spec(name)
+        cached = dict(find_cached_torchvision_files())
+        spec = model_spec(name)
         if spec in cached:
             print(
                 f"Using {cached[spec]} from the torch cache (no download needed).", file=sys.stderr
@@ -103,7 +111,7 @@ def _download(args: argparse.Namespace) -> int:
             return _install_from_file(cached[spec], name, failure=FAILED)
     bar = ProgressBar(name, sys.stderr)
     try:
-        installed = weights.download(name, progress=bar, url=args.url)
+        installed = download(name, progress=bar, url=args.url)
     except (DownloadCancelled, KeyboardInterrupt):
         bar.finish()
         print("Download interrupted; run the same command again to resume.", file=sys.stderr)
@@ -127,23 +135,23 @@ def _install_from_file(path: object, name: str | None, failure: int) -> int:
     except WeightsError as error:
         print(f"error: {error}", file=sys.stderr)
         # A file that was read but could not be stored is not bad input: the disk failed.
-        return FAILED if isinstance(error, weights.InstallError) else failure
+        return FAILED if isinstance(error, InstallError) else failure
     note = "" if installed.is_published_file else " (not the published file; hash differs)"
     print(f"Installed {installed.spec.name}: {installed.path} ({_mib(installed.size)}){note}")
     return OK
 
 
 def _verify(args: argparse.Namespace) -> int:
-    names = [args.name] if args.name else [spec.name for spec in weights.known_models()]
+    names = [args.name] if args.name else [spec.name for spec in known_models()]
     checked, failed = 0, 0
     for name in names:
         try:
-            if weights.find_installed(name) is None:
+            if find_installed(name) is None:
                 if args.name:
-                    print(f"error: {weights.how_to_install(name)}", file=sys.stderr)
+                    print(f"error: {how_to_install(name)}", file=sys.stderr)
                     return FAILED
                 continue
-            installed = weights.verify(name)
+            installed = verify(name)
         except WeightsError as error:
             print(f"FAILED {name}: {error}")
             checked, failed = checked + 1, failed + 1
@@ -151,7 +159,7 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"ok     {name}: {installed.path} (sha256 {installed.sha256[:16]}...)")
         checked += 1
     if checked == 0:
-        print(f"error: {weights.how_to_install(weights.default_model_name())}", file=sys.stderr)
+        print(f"error: {how_to_install(default_model_name())}", file=sys.stderr)
         return FAILED
     return FAILED if failed else OK
 

@@ -79,9 +79,9 @@ def offer_weights_if_missing(window: MainWindow) -> bool:
     """First run: open the (non-modal) weights dialog at once rather than at the first
     Start, so the artist can download while choosing pictures. Any installed model will
     do (the window runs the one chosen in it). Reads only manifests."""
-    from engine import weights
+    from engine.catalogue import default_model_name, how_to_install
 
     if window.state.model is not None:
         return False
-    window.show_weights_dialog(weights.how_to_install(weights.default_model_name()))
+    window.show_weights_dialog(how_to_install(default_model_name()))
     return True

@@ -11,13 +11,13 @@ hundred ms for a 12-megapixel photo, which must not stall the canvas or the run.
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from engine.images import ImageError
-from engine.session import Session, autosave_folder, discard_session, save_session
+from engine.paths import autosave_folder
+from engine.session import Session, discard_session, save_session
 
 CLOSE_WAIT_MS = 1500  # a clean close waits this long for a save in progress
 
@@ -25,7 +25,7 @@ CLOSE_WAIT_MS = 1500  # a clean close waits this long for a save in progress
 class _Signals(QObject):
     """Per task, so a task finishing after its Autosaver is gone emits into nothing."""
 
-    done = Signal(int, str)  # iteration, error message ("" when saved)
+    done = Signal(str)  # why the save failed; "" when it was written
 
 
 class _SaveTask(QRunnable):
@@ -43,15 +43,12 @@ class _SaveTask(QRunnable):
                 error = str(failure) or type(failure).__name__
             session = self.saver._finished_one()
             try:
-                self.signals.done.emit(self.session.iteration, error)
+                self.signals.done.emit(error)
             except RuntimeError:  # the receiver was deleted: the window is gone
                 pass
-            if session is not None:
-                self.session = session
 
 
 class Autosaver(QObject):
-    saved = Signal(int)  # iteration of the session now on disk
     failed = Signal(str)  # one line: why the autosave could not be written
 
     def __init__(self, folder: Path | None = None, parent: QObject | None = None):
@@ -66,7 +63,6 @@ class Autosaver(QObject):
         self._closed = False
         self._discard = False
         self.saves = 0  # written so far (tests, the status bar)
-        self.last_saved = 0.0  # time.monotonic() of the last finished save
 
     @property
     def busy(self) -> bool:
@@ -113,7 +109,6 @@ class Autosaver(QObject):
         """Called by the task after each write: the next session to write, if any."""
         with self._lock:
             self.saves += 1
-            self.last_saved = time.monotonic()
             session, self._pending = self._pending, None
             if session is None or (self._closed and self._discard):
                 self._busy = False
@@ -122,9 +117,7 @@ class Autosaver(QObject):
                 return None
             return session
 
-    @Slot(int, str)
-    def _on_done(self, iteration: int, error: str) -> None:
+    @Slot(str)
+    def _on_done(self, error: str) -> None:
         if error:
             self.failed.emit(error)
-        else:
-            self.saved.emit(iteration)

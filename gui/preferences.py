@@ -1,4 +1,5 @@
-"""User preferences: a small versioned JSON file in the platform's app-data folder.
+"""User preferences: a small versioned JSON file in the platform's config folder
+(engine/paths.py says which).
 
 Run parameters are not preferences; the last RunSettings are stored here only so the
 next launch starts where the artist left off. A corrupt file is moved aside (as
@@ -12,10 +13,9 @@ import json
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths
-
 from engine.datafile import Field
 from engine.files import describe_os_error, write_atomically
+from engine.paths import preferences_folder
 from engine.session import read_json, set_aside
 from engine.settings import RunSettings
 
@@ -47,18 +47,9 @@ SCHEMA = {
 }
 
 
-def config_dir() -> Path:
-    """IMPASTO_CONFIG_DIR if set (tests, portable installs), else the platform folder."""
-    override = os.environ.get("IMPASTO_CONFIG_DIR")
-    if override:
-        return Path(override)
-    location = QStandardPaths.StandardLocation.AppConfigLocation
-    return Path(QStandardPaths.writableLocation(location) or Path.home() / ".impasto")
-
-
 class Preferences:
     def __init__(self, folder: Path | None = None):
-        self.path = (folder or config_dir()) / FILE_NAME
+        self.path = (folder or preferences_folder()) / FILE_NAME
         self.values = dict(DEFAULTS)
         self.problem = ""  # why the file was not used, for a message in the window
         self._load()

@@ -61,23 +61,21 @@ def _check_imports(_, folder: Path) -> None:
 
 def _load_network(_, folder: Path):
     """The default model if one is installed or bundled, else generated weights of its shape."""
+    from engine.catalogue import default_model_name, model_spec
+    from engine.paths import bundled_models_folder
     from engine.run import Network
     from engine.vgg import random_state_dict
+    from engine.weights_store import find_installed, load_installed
 
-    try:
-        from engine import weights
-    except ImportError as error:  # a build without the weights manager still runs
-        _report("weights", f"no weights manager ({error}); using generated vgg19 weights")
-        return Network(random_state_dict("vgg19"), "vgg19", "torchvision")
-    name = weights.default_model_name()
-    installed = weights.find_installed(name)
+    name = default_model_name()
+    installed = find_installed(name)
     if installed is None:
         _report("weights", f"{name} not installed; using generated weights of its shape")
-        spec = weights.model_spec(name)
+        spec = model_spec(name)
         return Network(random_state_dict(spec.arch), spec.arch, spec.preprocessing)
-    bundled = installed.path.parent.resolve() == weights.bundled_models_folder().resolve()
+    bundled = installed.path.parent.resolve() == bundled_models_folder().resolve()
     where = "bundled" if bundled else "installed"
-    state_dict, spec = weights.load_installed(name)  # checks the hash: a damaged file fails
+    state_dict, spec = load_installed(name)  # checks the hash: a damaged file fails
     _report("weights", f"{name} {where}, {installed.path} (hash checked)")
     return Network(state_dict, spec.arch, spec.preprocessing)
 

@@ -16,8 +16,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from engine.catalogue import default_model_name, known_models, model_spec
 from engine.run import Network
 from engine.vgg import WeightsError
+from engine.weights_download import ProgressInfo
+from engine.weights_store import find_cached_torchvision_files, find_installed, load_installed
 from gui.state import AppState
 
 WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt *.bin);;All files (*)"
@@ -26,11 +29,7 @@ WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt *.bin);;All files (*)"
 def default_network_provider(model: str | None = None) -> Network:
     """The installed catalogue model `model` (None: the catalogue default); WeightsError
     when it is not installed."""
-    try:
-        from engine import weights
-    except ImportError as error:
-        raise WeightsError(f"the weights manager is not available ({error})") from error
-    state_dict, spec = weights.load_installed(model or weights.default_model_name())
+    state_dict, spec = load_installed(model or default_model_name())
     return Network(state_dict, spec.arch, spec.preprocessing)
 
 
@@ -45,20 +44,16 @@ def friendly_reason(reason: str) -> str:
 def model_title(name: str) -> str:
     """The catalogue title of model `name` ("VGG16, torchvision IMAGENET1K_V1"), else `name`."""
     try:
-        from engine import weights
-
-        return weights.model_spec(name).title
-    except Exception:  # the weights manager missing, or a name it does not know
+        return model_spec(name).title
+    except WeightsError:  # a name the catalogue does not know
         return name
 
 
 def any_model_installed() -> bool:
-    """Whether some catalogue model is installed (False when the manager is missing)."""
+    """Whether some catalogue model is installed (a damaged manifest counts as not)."""
     try:
-        from engine import weights
-
-        return any(weights.find_installed(spec.name) for spec in weights.known_models())
-    except Exception:  # the weights manager missing or broken: as if none were
+        return any(find_installed(spec.name) for spec in known_models())
+    except WeightsError:  # a damaged manifest: that model is not usable
         return False
 
 
@@ -78,17 +73,10 @@ class WeightsDialog(QDialog):
         self.reason.setObjectName("Caption")
         self.reason.setWordWrap(True)
         self.model = QComboBox()
-        self.cached = []
-        try:
-            from engine import weights
-
-            for spec in weights.known_models():
-                self.model.addItem(f"{spec.title} ({spec.download_size / 2**20:.0f} MiB)",
-                                   spec.name)  # fmt: skip
-            self.model.setCurrentIndex(max(0, self.model.findData(weights.default_model_name())))
-            self.cached = weights.find_cached_torchvision_files()
-        except Exception as error:  # the weights manager missing or broken: import only
-            self.reason.setText(f"{reason}\n({error})")
+        for spec in known_models():
+            self.model.addItem(f"{spec.title} ({spec.download_size / 2**20:.0f} MiB)", spec.name)
+        self.model.setCurrentIndex(max(0, self.model.findData(default_model_name())))
+        self.cached = find_cached_torchvision_files()
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.status = QLabel("")
@@ -185,17 +173,16 @@ class WeightsDialog(QDialog):
         self.status.setText("Cancelling…")
 
     @Slot(object)
-    def _on_progress(self, info) -> None:
-        fraction = getattr(info, "fraction", None)
-        done = getattr(info, "bytes_done", 0) / 2**20
-        speed = getattr(info, "bytes_per_second", 0.0) / 2**20
+    def _on_progress(self, info: ProgressInfo) -> None:
+        fraction = info.fraction
+        done, speed = info.bytes_done / 2**20, info.bytes_per_second / 2**20
         if fraction is None:
             self.progress.setRange(0, 0)
             self.status.setText(f"{done:.0f} MiB at {speed:.1f} MiB/s")
         else:
             self.progress.setRange(0, 1000)
             self.progress.setValue(round(fraction * 1000))
-            total = getattr(info, "bytes_total", 0) / 2**20
+            total = info.bytes_total / 2**20
             self.status.setText(f"{done:.0f} of {total:.0f} MiB at {speed:.1f} MiB/s")
 
     @Slot(str)

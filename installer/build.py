@@ -7,7 +7,7 @@
 Steps: make (or reuse) a build virtualenv under build/ with only what the app needs at run
 time plus PyInstaller; run PyInstaller on installer/impasto.spec (one-folder build); add the
 Linux desktop entry, icons and install.sh; import the weights file into <bundle>/models/ when
-asked (where engine/weights.py looks for a bundled model); on Linux, pack a .tar.gz; print
+asked (where engine/weights_store.py looks for a bundled model); on Linux, pack a .tar.gz; print
 the sizes. Check the result with installer/check_bundle.sh.
 """
 

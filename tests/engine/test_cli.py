@@ -127,12 +127,12 @@ def test_installed_caffe_model_runs_with_the_common_default_weights(tmp_path, in
     # The losses are relative errors, so no model needs loss weights of its own.
     import torch
 
-    from engine import weights
+    from engine import weights_store
 
     content, style = inputs
     file = tmp_path / "caffe.pth"
     torch.save(random_network.state_dict, file)
-    weights.import_file(file, "vgg19-caffe")
+    weights_store.import_file(file, "vgg19-caffe")
     out = tmp_path / "o.png"
     argv = ["stylize", str(content), str(style), "-o", str(out), "--model", "vgg19-caffe",
             "--steps", "1", "--size", "32", "--tv-weight", "0.5"]  # fmt: skip
@@ -254,13 +254,13 @@ def test_every_catalogue_model_can_be_run_by_name(tmp_path, inputs):
     # missing from a hand-written copy) is runnable once installed.
     import torch
 
-    from engine import weights
+    from engine import weights_store
     from engine.vgg import random_state_dict
 
     content, style = inputs
     file = tmp_path / "vgg16.pth"
     torch.save(random_state_dict("vgg16"), file)
-    weights.import_file(file, "vgg16-caffe")
+    weights_store.import_file(file, "vgg16-caffe")
     out = tmp_path / "o.png"
     argv = ["stylize", str(content), str(style), "-o", str(out), "--model", "vgg16-caffe",
             "--steps", "1", "--size", "32"]  # fmt: skip

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
-from engine import weights
+from engine import catalogue, weights_store
 from engine.datafile import (
     MAX_DEPTH,
     DataFileError,
@@ -269,7 +269,7 @@ def test_generated_manifests_describe_a_model_or_are_refused(data):
     with tempfile.TemporaryDirectory() as folder:
         manifest = write(Path(folder) / "vgg19.json", data)
         try:
-            installed = weights._read_manifest(manifest, weights.model_spec("vgg19"))
+            installed = weights_store._read_manifest(manifest, catalogue.model_spec("vgg19"))
         except WeightsError as error:
             assert "\n" not in str(error)
             return
@@ -285,8 +285,8 @@ def test_a_huge_manifest_is_not_read_whole(tmp_path, monkeypatch):
         file.truncate(500 * 2**20)
     (tmp_path / "vgg19.pth").write_bytes(b"x")
     with pytest.raises(WeightsError, match="too large.*set aside"):
-        weights.find_installed("vgg19")
-    assert weights.find_installed("vgg19") is None  # set aside: now simply not installed
+        weights_store.find_installed("vgg19")
+    assert weights_store.find_installed("vgg19") is None  # set aside: now simply not installed
     assert list(tmp_path.glob("vgg19.json.bad-*"))
 
 

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from engine import weights
+from engine import catalogue, paths, weights_download
 from engine.vgg import WeightsError
 
 SIZE = 2 * 2**20  # the model's published size in this test
@@ -55,9 +55,9 @@ CASES = [("/endless", "sent more than"), ("/says-huge", "offers 1000000000000 by
 @pytest.mark.parametrize(("path", "message"), CASES)
 def test_a_download_larger_than_the_model_is_discarded(tmp_path, monkeypatch, endless, path,
                                                        message):  # fmt: skip
-    monkeypatch.setenv(weights.MODELS_DIR_ENV, str(tmp_path / "models"))
-    spec = dataclasses.replace(weights.model_spec("vgg19"), download_size=SIZE,
+    monkeypatch.setenv(paths.MODELS_DIR_ENV, str(tmp_path / "models"))
+    spec = dataclasses.replace(catalogue.model_spec("vgg19"), download_size=SIZE,
                                size_is_exact=True)  # fmt: skip
     with pytest.raises(WeightsError, match=message):
-        weights.download("vgg19", url=endless + path, spec=spec, retry_delays=())
+        weights_download.download("vgg19", url=endless + path, spec=spec, retry_delays=())
     assert list((tmp_path / "models").iterdir()) == []  # no .part left to fill the disk

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from engine import images
+from engine import files, images
 from engine.images import ImageError, load_image, read_settings, save_image
 from tests.engine.helpers import photo
 
@@ -161,7 +161,7 @@ def test_save_embeds_settings_and_reads_them_back(tmp_path, suffix):
 
 def test_saved_file_is_readable_by_others_like_any_new_file(tmp_path):
     path = save_image(photo(), tmp_path / "shared.png")
-    assert path.stat().st_mode & 0o777 == 0o666 & ~images._UMASK
+    assert path.stat().st_mode & 0o777 == 0o666 & ~files._UMASK
 
 
 def test_failed_save_keeps_the_old_file(tmp_path, monkeypatch):

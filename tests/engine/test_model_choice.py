@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine import weights
+from engine import catalogue, paths, weights_store
 from engine.model_choice import import_as, model_choices, pick_model
 from engine.vgg import WeightsError, random_state_dict
 
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv(weights.MODELS_DIR_ENV, str(tmp_path / "models"))
-    monkeypatch.setenv(weights.BUNDLED_MODELS_DIR_ENV, str(tmp_path / "bundled"))
+    monkeypatch.setenv(paths.MODELS_DIR_ENV, str(tmp_path / "models"))
+    monkeypatch.setenv(paths.BUNDLED_MODELS_DIR_ENV, str(tmp_path / "bundled"))
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def installed() -> list[str]:
 
 def test_nothing_installed_picks_nothing():
     choices = model_choices()
-    assert [c.name for c in choices] == [s.name for s in weights.known_models()]
+    assert [c.name for c in choices] == [s.name for s in catalogue.known_models()]
     assert all(not c.installed and c.problem == "not installed" for c in choices)
     assert pick_model(choices) is None
 
@@ -51,7 +51,7 @@ def test_the_pick_is_the_remembered_model_else_the_default_else_the_first_instal
 
 def test_a_damaged_manifest_is_listed_as_unusable(vgg16_file):
     import_as(vgg16_file, "vgg16")
-    (weights.install_folder() / "vgg16.json").write_text("{ not json")
+    (paths.models_folder() / "vgg16.json").write_text("{ not json")
     choice = next(c for c in model_choices() if c.name == "vgg16")
     assert not choice.installed and "unreadable manifest" in choice.problem
 
@@ -74,7 +74,7 @@ def test_a_file_that_is_no_vgg_at_all_keeps_the_shape_detail(tmp_path):
 
 
 def test_vgg16_caffe_is_in_the_catalogue():
-    spec = weights.model_spec("vgg16-caffe")
+    spec = catalogue.model_spec("vgg16-caffe")
     assert (spec.arch, spec.preprocessing) == ("vgg16", "caffe")
     assert spec.filename == "vgg16-00b39a1b.pth" and spec.sha256_prefix == "00b39a1b"
     assert not spec.size_is_exact and spec.download_size == 553436134
@@ -89,6 +89,6 @@ def test_the_trained_keras_vgg16_imports_as_vgg16_caffe():
         pytest.skip(str(error))
     model = import_as(path, "vgg16-caffe")
     assert model.spec.name == "vgg16-caffe" and not model.is_published_file
-    state, spec = weights.load_installed("vgg16-caffe")
+    state, spec = weights_store.load_installed("vgg16-caffe")
     assert (spec.arch, spec.preprocessing) == ("vgg16", "caffe")
     assert len(state) == 26  # 13 convolutions, weight and bias

@@ -7,19 +7,20 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import shutil
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import torch
 
-from engine import weights
+from engine import catalogue, paths, weights_store
 from engine.vgg import WeightsError, expected_shapes
-from engine.weights import DownloadCancelled
+from engine.weights_download import DownloadCancelled, download
 from tests.engine.helpers import fill_the_disk
+from tests.http_server import serving
 
 WEIGHTS_PATH = "/vgg19-test.pth"
 
@@ -51,97 +52,36 @@ def installed_template(tmp_path_factory, generated) -> Path:
     """A models folder holding vgg19 imported from the generated file (made once, then copied)."""
     folder = tmp_path_factory.mktemp("installed")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(weights.MODELS_DIR_ENV, str(folder))
-        weights.import_file(generated.path)
+        patch.setenv(paths.MODELS_DIR_ENV, str(folder))
+        weights_store.import_file(generated.path)
     return folder
 
 
-def install_copy(template: Path, folder: Path) -> weights.InstalledModel:
+def install_copy(template: Path, folder: Path) -> weights_store.InstalledModel:
     shutil.copytree(template, folder, dirs_exist_ok=True)
-    return weights.find_installed("vgg19")
+    return weights_store.find_installed("vgg19")
 
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
     """Every test gets its own models folders and torch cache, and no proxy."""
-    monkeypatch.setenv(weights.MODELS_DIR_ENV, str(tmp_path / "models"))
-    monkeypatch.setenv(weights.BUNDLED_MODELS_DIR_ENV, str(tmp_path / "bundled"))
+    monkeypatch.setenv(paths.MODELS_DIR_ENV, str(tmp_path / "models"))
+    monkeypatch.setenv(paths.BUNDLED_MODELS_DIR_ENV, str(tmp_path / "bundled"))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     for variable in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy"):
         monkeypatch.delenv(variable, raising=False)
 
 
 @pytest.fixture
-def spec(generated) -> weights.ModelSpec:
+def spec(generated) -> catalogue.ModelSpec:
     """The vgg19 catalogue entry, but with the generated file's hash prefix."""
-    return dataclasses.replace(weights.model_spec("vgg19"), sha256_prefix=generated.sha256[:8])
-
-
-class Site:
-    """What the test server serves, and a log of what it was asked."""
-
-    def __init__(self):
-        self.files: dict[str, bytes] = {}
-        self.failures: dict[str, list[int]] = {}  # path -> statuses to answer before serving
-        self.drop_once: set[str] = set()  # paths whose next response stops halfway
-        self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
-
-
-class Handler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        site = self.server.site
-        site.requests.append((self.path, self.headers.get("Range")))
-        failures = site.failures.get(self.path)
-        if failures:
-            self.send_error(failures.pop(0))
-            return
-        body = site.files.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        start = 0
-        if self.headers.get("Range"):
-            start = int(self.headers["Range"].removeprefix("bytes=").rstrip("-"))
-            if start >= len(body):
-                self.send_response(416)
-                self.send_header("Content-Range", f"bytes */{len(body)}")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-        else:
-            self.send_response(200)
-        payload = body[start:]
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if self.path in site.drop_once:
-            site.drop_once.discard(self.path)
-            payload = payload[: len(payload) // 2]  # then the connection closes
-        self.wfile.write(payload)
-
-    def log_message(self, format, *args):
-        pass
-
-
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # a client that hangs up on purpose (cancel) is not a test failure
+    return dataclasses.replace(catalogue.model_spec("vgg19"), sha256_prefix=generated.sha256[:8])
 
 
 @pytest.fixture
 def server(generated):
-    httpd = QuietServer(("127.0.0.1", 0), Handler)
-    httpd.site = Site()
-    httpd.site.files[WEIGHTS_PATH] = generated.path.read_bytes()
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+    with serving({WEIGHTS_PATH: generated.path.read_bytes()}) as httpd:
+        yield httpd
 
 
 def url_of(server, path: str = WEIGHTS_PATH) -> str:
@@ -149,7 +89,7 @@ def url_of(server, path: str = WEIGHTS_PATH) -> str:
 
 
 def installed_files() -> list[str]:
-    folder = weights.install_folder()
+    folder = paths.models_folder()
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
@@ -157,57 +97,48 @@ def installed_files() -> list[str]:
 
 
 def test_catalogue_lists_the_four_known_models():
-    models = {spec.name: spec for spec in weights.known_models()}
+    models = {spec.name: spec for spec in catalogue.known_models()}
     assert set(models) == {"vgg19", "vgg16", "vgg19-caffe", "vgg16-caffe"}
-    assert weights.default_model_name() == "vgg19"
+    assert catalogue.default_model_name() == "vgg19"
     assert models["vgg19"].url == "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
     assert models["vgg19-caffe"].preprocessing == "caffe"
     for spec in models.values():
         # torch.hub convention: the file name carries the start of its SHA-256.
         assert spec.url.startswith("https://")
         assert spec.filename.endswith(f"-{spec.sha256_prefix}.pth")
-        assert int(spec.sha256_prefix, 16) >= 0 and len(spec.sha256_prefix) >= 8
+        # Lower-case hex, as hashlib's hexdigest() spells a hash: in any other spelling the
+        # prefix would match no file, and every download of the model would be refused.
+        assert re.fullmatch(r"[0-9a-f]{8,64}", spec.sha256_prefix)
+        published = spec.sha256 or spec.sha256_prefix.ljust(64, "0")
+        other = format(int(published[0], 16) ^ 1, "x") + published[1:]
+        assert spec.matches(published) and not spec.matches(other)
         assert spec.download_size > 500 * 2**20
         assert spec.arch in ("vgg19", "vgg16") and spec.preprocessing in ("torchvision", "caffe")
 
 
 def test_unknown_model_name_is_refused():
     with pytest.raises(WeightsError, match="unknown model 'vgg11'.*vgg19"):
-        weights.find_installed("vgg11")
-
-
-@pytest.mark.parametrize(
-    ("platform", "environ", "expected"),
-    [
-        ("linux", {}, "/home/ann/.local/share/Impasto"),
-        ("linux", {"XDG_DATA_HOME": "/data"}, "/data/Impasto"),
-        ("darwin", {}, "/home/ann/Library/Application Support/Impasto"),
-        ("win32", {"LOCALAPPDATA": "/appdata/local"}, "/appdata/local/Impasto"),
-        ("win32", {}, "/home/ann/AppData/Local/Impasto"),
-    ],
-)
-def test_user_data_folder_follows_platform_conventions(platform, environ, expected):
-    assert weights.platform_data_folder(platform, environ, Path("/home/ann")) == Path(expected)
+        weights_store.find_installed("vgg11")
 
 
 def test_lookup_prefers_the_models_folder_over_the_bundled_one(installed_template, tmp_path):
-    assert weights.search_folders() == [tmp_path / "models", tmp_path / "bundled"]
-    assert weights.find_installed("vgg19") is None
+    assert weights_store.search_folders() == [tmp_path / "models", tmp_path / "bundled"]
+    assert weights_store.find_installed("vgg19") is None
     install_copy(installed_template, tmp_path / "bundled")
-    assert weights.find_installed("vgg19").path == tmp_path / "bundled" / "vgg19.pth"
+    assert weights_store.find_installed("vgg19").path == tmp_path / "bundled" / "vgg19.pth"
     install_copy(installed_template, tmp_path / "models")
-    assert weights.find_installed("vgg19").path == tmp_path / "models" / "vgg19.pth"
+    assert weights_store.find_installed("vgg19").path == tmp_path / "models" / "vgg19.pth"
 
 
 def test_a_file_without_its_manifest_is_not_installed(installed_template, tmp_path):
     install_copy(installed_template, tmp_path / "models")
     (tmp_path / "models" / "vgg19.json").unlink()
-    assert weights.find_installed("vgg19") is None
+    assert weights_store.find_installed("vgg19") is None
 
 
 def test_not_installed_message_says_how_to_get_it():
     with pytest.raises(WeightsError) as raised:
-        weights.load_installed("vgg19")
+        weights_store.load_installed("vgg19")
     message = str(raised.value)
     assert "python main.py weights download vgg19" in message
     assert "python main.py weights import FILE --as vgg19" in message
@@ -219,10 +150,10 @@ def test_not_installed_message_says_how_to_get_it():
 
 def test_full_download_installs_only_the_features(server, spec, generated):
     reports = []
-    installed = weights.download("vgg19", progress=reports.append, url=url_of(server), spec=spec)
+    installed = download("vgg19", progress=reports.append, url=url_of(server), spec=spec)
 
     assert installed_files() == ["vgg19.json", "vgg19.pth"]
-    assert installed.path == weights.install_folder() / "vgg19.pth"
+    assert installed.path == paths.models_folder() / "vgg19.pth"
     assert installed.size < generated.size  # the classifier was left behind
     manifest = json.loads(installed.manifest_path.read_text())
     assert manifest["sha256"] == hashlib.sha256(installed.path.read_bytes()).hexdigest()
@@ -234,7 +165,7 @@ def test_full_download_installs_only_the_features(server, spec, generated):
     assert reports[-1].bytes_total == generated.size and reports[-1].fraction == 1.0
     assert all(report.bytes_per_second > 0 for report in reports)
 
-    state, loaded_spec = weights.load_installed("vgg19")
+    state, loaded_spec = weights_store.load_installed("vgg19")
     assert loaded_spec.name == "vgg19"
     assert set(state) == set(expected_shapes("vgg19"))
     reference = torch.load(generated.path, weights_only=True)
@@ -244,38 +175,38 @@ def test_full_download_installs_only_the_features(server, spec, generated):
 def test_download_retries_and_resumes_after_the_connection_drops_halfway(server, spec, generated):
     server.site.failures[WEIGHTS_PATH] = [503]  # a passing server error first
     server.site.drop_once.add(WEIGHTS_PATH)
-    weights.download("vgg19", url=url_of(server), spec=spec, retry_delays=(0, 0))
+    download("vgg19", url=url_of(server), spec=spec, retry_delays=(0, 0))
 
     refused, dropped, resumed = server.site.requests
     assert refused == dropped == (WEIGHTS_PATH, None)
     resumed_at = int(resumed[1].removeprefix("bytes=").rstrip("-"))
     assert 0 < resumed_at < generated.size
-    assert weights.verify("vgg19").source_sha256 == generated.sha256
+    assert weights_store.verify("vgg19").source_sha256 == generated.sha256
 
 
 def test_cancel_leaves_no_installed_file_and_a_later_download_resumes(server, spec, generated):
     cancel = threading.Event()
     with pytest.raises(DownloadCancelled, match="cancelled"):
-        weights.download("vgg19", lambda _: cancel.set(), cancel, url_of(server), spec=spec)
+        download("vgg19", lambda _: cancel.set(), cancel, url_of(server), spec=spec)
 
-    assert weights.find_installed("vgg19") is None
+    assert weights_store.find_installed("vgg19") is None
     (part,) = installed_files()
     assert part.endswith(".part")  # nothing that looks complete
-    kept = (weights.install_folder() / part).stat().st_size
+    kept = (paths.models_folder() / part).stat().st_size
     assert 0 < kept < generated.size
 
-    weights.download("vgg19", url=url_of(server), spec=spec)
+    download("vgg19", url=url_of(server), spec=spec)
     assert server.site.requests[-1] == (WEIGHTS_PATH, f"bytes={kept}-")
     assert installed_files() == ["vgg19.json", "vgg19.pth"]
 
 
 def test_a_complete_part_file_is_checked_without_downloading_again(server, spec, generated):
-    folder = weights.install_folder()
+    folder = paths.models_folder()
     folder.mkdir(parents=True)
     (folder / f"{spec.filename}.part").write_bytes(generated.path.read_bytes())
     wrong = dataclasses.replace(spec, sha256_prefix="00000000")  # stop before the (slow) install
     with pytest.raises(WeightsError, match="checksum mismatch"):
-        weights.download("vgg19", url=url_of(server), spec=wrong)
+        download("vgg19", url=url_of(server), spec=wrong)
     assert server.site.requests == [(WEIGHTS_PATH, f"bytes={generated.size}-")]  # answered 416
     assert installed_files() == []
 
@@ -283,25 +214,25 @@ def test_a_complete_part_file_is_checked_without_downloading_again(server, spec,
 def test_wrong_checksum_is_refused_and_nothing_is_installed(server, spec):
     wrong = dataclasses.replace(spec, sha256_prefix="00000000")
     with pytest.raises(WeightsError, match="checksum mismatch.*expected 00000000"):
-        weights.download("vgg19", url=url_of(server), spec=wrong)
+        download("vgg19", url=url_of(server), spec=wrong)
     assert installed_files() == []
 
 
 def test_a_download_onto_a_full_disk_leaves_the_installed_model_working(
     server, spec, installed_template, monkeypatch
 ):
-    before = install_copy(installed_template, weights.install_folder())
+    before = install_copy(installed_template, paths.models_folder())
     fill_the_disk(monkeypatch)
-    with pytest.raises(weights.InstallError, match="the disk is full"):
-        weights.download("vgg19", url=url_of(server), spec=spec)
-    assert weights.verify("vgg19").sha256 == before.sha256
+    with pytest.raises(weights_store.InstallError, match="the disk is full"):
+        download("vgg19", url=url_of(server), spec=spec)
+    assert weights_store.verify("vgg19").sha256 == before.sha256
     # The checked download stays, so trying again needs no network.
     assert installed_files() == [f"{spec.filename}.part", "vgg19.json", "vgg19.pth"]
 
 
 def test_not_found_fails_at_once(server, spec):
     with pytest.raises(WeightsError, match="HTTP 404"):
-        weights.download("vgg19", url=url_of(server, "/missing.pth"), spec=spec)
+        download("vgg19", url=url_of(server, "/missing.pth"), spec=spec)
     assert len(server.site.requests) == 1  # a 404 is not retried
     assert installed_files() == []
 
@@ -309,7 +240,7 @@ def test_not_found_fails_at_once(server, spec):
 def test_server_error_is_retried_then_reported(server, spec):
     server.site.failures[WEIGHTS_PATH] = [500] * 10
     with pytest.raises(WeightsError, match="HTTP 500.*run it again"):
-        weights.download("vgg19", url=url_of(server), spec=spec, retry_delays=(0, 0))
+        download("vgg19", url=url_of(server), spec=spec, retry_delays=(0, 0))
     assert len(server.site.requests) == 3
     assert installed_files() == []
 
@@ -319,15 +250,15 @@ def test_connection_refused_is_reported(spec):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(WeightsError, match="download failed"):
-        weights.download("vgg19", url=f"http://127.0.0.1:{port}/x.pth", spec=spec, retry_delays=())
+        download("vgg19", url=f"http://127.0.0.1:{port}/x.pth", spec=spec, retry_delays=())
     assert installed_files() == []
 
 
 def test_an_unusable_models_folder_is_reported(spec, tmp_path, monkeypatch):
     (tmp_path / "a-file").write_text("")
-    monkeypatch.setenv(weights.MODELS_DIR_ENV, str(tmp_path / "a-file" / "models"))
+    monkeypatch.setenv(paths.MODELS_DIR_ENV, str(tmp_path / "a-file" / "models"))
     with pytest.raises(WeightsError, match="a-file/models: "):
-        weights.download("vgg19", url="http://127.0.0.1:9/never-fetched.pth", spec=spec)
+        download("vgg19", url="http://127.0.0.1:9/never-fetched.pth", spec=spec)
 
 
 # --- import ----------------------------------------------------------------------------------
@@ -339,36 +270,38 @@ def test_import_of_a_good_file_works_offline(generated, monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
     monkeypatch.setattr(socket, "create_connection", no_network)
-    assert weights.find_cached_torchvision_files() == []
-    installed = weights.import_file(generated.path)
+    assert weights_store.find_cached_torchvision_files() == []
+    installed = weights_store.import_file(generated.path)
     assert installed.spec.name == "vgg19"  # the keys say VGG19; the hash is not a published one
     assert not installed.is_published_file
     assert installed.source == str(generated.path)
+    assert installed.source_sha256 == generated.sha256
+    assert installed.sha256 == hashlib.sha256(installed.path.read_bytes()).hexdigest()
     assert installed_files() == ["vgg19.json", "vgg19.pth"]
     assert installed.size < generated.size  # the classifier was left behind
-    state, spec = weights.load_installed("vgg19")
+    state, spec = weights_store.load_installed("vgg19")
     assert set(state) == set(expected_shapes("vgg19")) and spec.preprocessing == "torchvision"
 
 
 def folder_contents() -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in weights.install_folder().iterdir()}
+    return {p.name: p.read_bytes() for p in paths.models_folder().iterdir()}
 
 
 def test_an_import_onto_a_full_disk_leaves_the_installed_model_working(
     installed_template, generated, monkeypatch
 ):
-    before = install_copy(installed_template, weights.install_folder())
+    before = install_copy(installed_template, paths.models_folder())
     files = folder_contents()
     fill_the_disk(monkeypatch)
     with pytest.raises(WeightsError, match="could not install vgg19 .the disk is full.*unchanged"):
-        weights.import_file(generated.path, "vgg19")
+        weights_store.import_file(generated.path, "vgg19")
     assert folder_contents() == files  # the old model untouched, no temporary file left
-    assert weights.verify("vgg19").sha256 == before.sha256
+    assert weights_store.verify("vgg19").sha256 == before.sha256
 
 
 def test_import_of_a_missing_file():
     with pytest.raises(WeightsError, match="nowhere.pth: no such file"):
-        weights.import_file("/nowhere.pth")
+        weights_store.import_file("/nowhere.pth")
 
 
 def test_import_of_a_file_with_a_wrong_shape(generated, tmp_path):
@@ -379,7 +312,7 @@ def test_import_of_a_file_with_a_wrong_shape(generated, tmp_path):
     with pytest.raises(
         WeightsError, match=r"bad.pth: features.10.weight has shape \(256, 128, 3, 1\)"
     ):
-        weights.import_file(bad)
+        weights_store.import_file(bad)
     assert installed_files() == []
 
 
@@ -406,7 +339,7 @@ def test_import_of_a_pickle_that_would_run_code_refuses_and_runs_nothing(tmp_pat
     write_malicious(evil, tmp_path / "pwned", zipped)
     for name in ("vgg19", None):
         with pytest.raises(WeightsError, match="evil.pth: (refused|not a PyTorch weights file)"):
-            weights.import_file(evil, name)
+            weights_store.import_file(evil, name)
     assert not (tmp_path / "pwned").exists()
     assert installed_files() == []
 
@@ -418,29 +351,31 @@ def test_import_of_a_pickle_that_would_run_code_refuses_and_runs_nothing(tmp_pat
 
 
 def test_import_refuses_a_published_file_under_the_wrong_name(generated, monkeypatch):
-    catalogue = weights._catalogue()
+    shipped = catalogue._catalogue()
     models = tuple(
         dataclasses.replace(s, sha256_prefix=generated.sha256[:8]) if s.name == "vgg19-caffe" else s
-        for s in catalogue.models
+        for s in shipped.models
     )
     monkeypatch.setattr(
-        weights, "_catalogue", lambda: dataclasses.replace(catalogue, models=models)
+        catalogue, "_catalogue", lambda: dataclasses.replace(shipped, models=models)
     )
     with pytest.raises(
         WeightsError, match="published vgg19-d01eb7cb.pth.*import it as vgg19-caffe"
     ):
-        weights.import_file(generated.path, "vgg19")
-    installed = weights.import_file(generated.path)  # recognised by its hash
+        weights_store.import_file(generated.path, "vgg19")
+    installed = weights_store.import_file(generated.path)  # recognised by its hash
     assert installed.spec.name == "vgg19-caffe" and installed.is_published_file
 
 
 def test_torchvision_cache_files_are_found(generated, tmp_path):
-    assert weights.find_cached_torchvision_files() == []
+    assert weights_store.find_cached_torchvision_files() == []
     checkpoints = tmp_path / "torch" / "hub" / "checkpoints"
     checkpoints.mkdir(parents=True)
     cached = checkpoints / "vgg19-dcbb9e9d.pth"
     cached.write_bytes(generated.path.read_bytes())
-    assert weights.find_cached_torchvision_files() == [(weights.model_spec("vgg19"), cached)]
+    assert weights_store.find_cached_torchvision_files() == [
+        (catalogue.model_spec("vgg19"), cached)
+    ]
 
 
 # --- verification ----------------------------------------------------------------------------
@@ -452,9 +387,9 @@ def test_a_tampered_file_is_refused(installed_template, tmp_path):
     data[len(data) // 2] ^= 0xFF
     installed.path.write_bytes(bytes(data))
     with pytest.raises(WeightsError, match="vgg19.pth: SHA-256 .* differs from its manifest"):
-        weights.load_installed("vgg19")
+        weights_store.load_installed("vgg19")
     with pytest.raises(WeightsError, match="damaged"):
-        weights.verify("vgg19")
+        weights_store.verify("vgg19")
 
 
 def test_a_replaced_file_is_never_executed_even_with_a_matching_manifest(
@@ -463,14 +398,14 @@ def test_a_replaced_file_is_never_executed_even_with_a_matching_manifest(
     installed = install_copy(installed_template, tmp_path / "models")
     write_malicious(installed.path, tmp_path / "pwned", zipped=True)
     with pytest.raises(WeightsError, match="differs from its manifest"):
-        weights.load_installed("vgg19")
+        weights_store.load_installed("vgg19")
 
     manifest = json.loads(installed.manifest_path.read_text())
     manifest["sha256"] = hashlib.sha256(installed.path.read_bytes()).hexdigest()
     manifest["size"] = installed.path.stat().st_size
     installed.manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(WeightsError, match="vgg19.pth: refused"):
-        weights.load_installed("vgg19")
+        weights_store.load_installed("vgg19")
     assert not (tmp_path / "pwned").exists()
 
 
@@ -478,4 +413,4 @@ def test_a_broken_manifest_is_reported(installed_template, tmp_path):
     installed = install_copy(installed_template, tmp_path / "models")
     installed.manifest_path.write_text("{not json")
     with pytest.raises(WeightsError, match="vgg19.json: unreadable manifest"):
-        weights.find_installed("vgg19")
+        weights_store.find_installed("vgg19")

@@ -11,18 +11,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine import weights
-from engine.weights import ProgressInfo
+from engine import catalogue, paths, weights_cli, weights_download, weights_store
 from engine.weights_cli import add_weights_commands, format_progress
+from engine.weights_download import ProgressInfo
 from tests.engine.helpers import fill_the_disk
 
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv(weights.MODELS_DIR_ENV, str(tmp_path / "models"))
-    monkeypatch.setenv(weights.BUNDLED_MODELS_DIR_ENV, str(tmp_path / "bundled"))
+    monkeypatch.setenv(paths.MODELS_DIR_ENV, str(tmp_path / "models"))
+    monkeypatch.setenv(paths.BUNDLED_MODELS_DIR_ENV, str(tmp_path / "bundled"))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setattr(weights, "RETRY_DELAYS", ())
+    monkeypatch.setattr(weights_download, "RETRY_DELAYS", ())
 
 
 @pytest.fixture
@@ -31,13 +31,13 @@ def catalogue_knows(monkeypatch):
 
     def patch(path: str | Path) -> None:
         prefix = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8]
-        catalogue = weights._catalogue()
+        shipped = catalogue._catalogue()
         models = tuple(
             dataclasses.replace(s, sha256_prefix=prefix) if s.name == "vgg19" else s
-            for s in catalogue.models
+            for s in shipped.models
         )
-        replaced = dataclasses.replace(catalogue, models=models)
-        monkeypatch.setattr(weights, "_catalogue", lambda: replaced)
+        replaced = dataclasses.replace(shipped, models=models)
+        monkeypatch.setattr(catalogue, "_catalogue", lambda: replaced)
 
     return patch
 
@@ -93,7 +93,7 @@ def test_import_of_a_bad_file_exits_2_with_one_line(capsys, random_weights_file,
     code, out, err = run(capsys, *argv)
     assert code == 2
     assert out == "" and err.count("\n") == 1 and err.startswith(f"error: {bad}")
-    assert weights.install_folder().exists() is False or not any(weights.install_folder().iterdir())
+    assert paths.models_folder().exists() is False or not any(paths.models_folder().iterdir())
 
 
 def test_import_of_a_vgg16_file_as_vgg16_caffe(capsys, tmp_path):
@@ -106,7 +106,7 @@ def test_import_of_a_vgg16_file_as_vgg16_caffe(capsys, tmp_path):
 
     code, out, _ = run(capsys, "import", str(file), "--as", "vgg16-caffe")
     assert code == 0 and out.startswith("Installed vgg16-caffe: ")
-    installed = weights.verify("vgg16-caffe")
+    installed = weights_store.verify("vgg16-caffe")
     assert (installed.spec.arch, installed.spec.preprocessing) == ("vgg16", "caffe")
     code, out, _ = run(capsys, "list")
     assert "vgg16-caffe" in out and str(installed.path) in out
@@ -136,7 +136,7 @@ def test_download_shows_progress_and_installs(capsys, random_weights_file, catal
     assert code == 0, err
     assert "Installed vgg19" in out
     assert "[##############################] 100%" in err and "MiB/s" in err
-    assert weights.verify("vgg19").source == url
+    assert weights_store.verify("vgg19").source == url
 
     code, out, _ = run(capsys, "download", "vgg19")
     assert code == 0 and "already installed" in out
@@ -146,7 +146,7 @@ def test_download_failure_exits_1(capsys, tmp_path):
     url = (tmp_path / "missing.pth").as_uri()
     code, _, err = run(capsys, "download", "vgg16", "--url", url)
     assert code == 1 and err.startswith("error: ") and "download failed" in err
-    assert weights.find_installed("vgg16") is None
+    assert weights_store.find_installed("vgg16") is None
 
 
 def test_download_uses_the_torch_cache_instead_of_the_network(
@@ -158,7 +158,7 @@ def test_download_uses_the_torch_cache_instead_of_the_network(
     code, out, _ = run(capsys, "list")
     assert f"weights import {checkpoints / 'vgg19-dcbb9e9d.pth'}" in out
 
-    monkeypatch.setattr(weights, "download", lambda *a, **k: pytest.fail("went to the network"))
+    monkeypatch.setattr(weights_cli, "download", lambda *a, **k: pytest.fail("went to the network"))
     code, out, err = run(capsys, "download")
     assert code == 0 and "from the torch cache" in err and "Installed vgg19" in out
 

@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from engine.session import autosave_folder
+from engine.paths import autosave_folder, models_folder, preferences_folder
 from engine.settings import RunSettings
-from engine.weights import install_folder
 from gui.app import create_window
-from gui.preferences import DEFAULTS, FILE_NAME, Preferences, config_dir
+from gui.preferences import DEFAULTS, FILE_NAME, Preferences
 from gui.state import GUI_DEFAULTS, _saved_settings
 from tests.engine.test_datafile import dict_near, json_values
 
@@ -73,7 +72,7 @@ BAD_PREFERENCES = {
 @pytest.mark.parametrize("make", BAD_PREFERENCES.values(), ids=BAD_PREFERENCES.keys())
 def test_bad_preferences_start_the_window_with_defaults_and_a_message(qtbot, random_network,
                                                                       make):  # fmt: skip
-    folder = config_dir()
+    folder = preferences_folder()
     folder.mkdir(parents=True, exist_ok=True)
     make(folder / FILE_NAME)
     window = open_window(qtbot, random_network)
@@ -108,7 +107,7 @@ def test_a_bad_session_is_set_aside_with_a_message(qtbot, random_network, make):
 
 @pytest.mark.parametrize("make", [text("[" * 100_000), text('{"size": "x"}'), fifo, endless])
 def test_a_bad_manifest_shows_the_model_as_unusable(qtbot, random_network, make):
-    folder = install_folder()
+    folder = models_folder()
     folder.mkdir(parents=True)
     (folder / "vgg19.pth").write_bytes(b"weights")
     make(folder / "vgg19.json")

@@ -366,7 +366,7 @@ def test_closing_mid_download_is_quick_and_leaves_no_model(qtbot, random_network
     import dataclasses
     import http.server
 
-    from engine import weights
+    from engine import catalogue, paths, weights_store
 
     class Trickle(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # 80 MB announced, sent 16 KB at a time: it never finishes here
@@ -387,21 +387,21 @@ def test_closing_mid_download_is_quick_and_leaves_no_model(qtbot, random_network
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        catalogue = weights._catalogue()
+        shipped = catalogue._catalogue()
         url = f"http://127.0.0.1:{server.server_port}/vgg19-dcbb9e9d.pth"
         models = tuple(dataclasses.replace(m, url=url) if m.name == "vgg19" else m
-                       for m in catalogue.models)  # fmt: skip
-        monkeypatch.setattr(weights, "_catalogue",
-                            lambda: dataclasses.replace(catalogue, models=models))  # fmt: skip
+                       for m in shipped.models)  # fmt: skip
+        monkeypatch.setattr(catalogue, "_catalogue",
+                            lambda: dataclasses.replace(shipped, models=models))  # fmt: skip
         window = create_window(lambda: random_network)
         qtbot.addWidget(window)
         window.show()
         window.state.download_weights("vgg19")
-        part = weights.install_folder() / "vgg19-dcbb9e9d.pth.part"
+        part = paths.models_folder() / "vgg19-dcbb9e9d.pth.part"
         qtbot.waitUntil(lambda: part.exists() and part.stat().st_size > 64 << 10,
                         timeout=WAIT_MS)  # fmt: skip
         assert _timed_close(window) < CLOSE_LIMIT_S
-        assert weights.find_installed("vgg19") is None
+        assert weights_store.find_installed("vgg19") is None
     finally:
         server.shutdown()
         server.server_close()

@@ -8,7 +8,7 @@ import torch
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from engine import weights
+from engine import catalogue, weights_store
 from engine.vgg import random_state_dict
 from gui.app import create_window, offer_weights_if_missing
 from tests.conftest import RANDOM_NET_STYLE_WEIGHT
@@ -87,11 +87,11 @@ def test_an_imported_vgg16_alone_runs_at_start_without_asking_for_vgg19(
 
 
 def test_the_model_combo_shows_installed_and_not_installed_models(qtbot, vgg16_file):
-    weights.import_file(vgg16_file, "vgg16")
-    weights.import_file(vgg16_file, "vgg16-caffe")
+    weights_store.import_file(vgg16_file, "vgg16")
+    weights_store.import_file(vgg16_file, "vgg16-caffe")
     window = real_window(qtbot)
     items = combo_items(window)
-    assert list(items) == [spec.name for spec in weights.known_models()]
+    assert list(items) == [spec.name for spec in catalogue.known_models()]
     assert items["vgg16"] == (True, VGG16_TITLE, "")
     assert items["vgg16-caffe"][0]
     for name in ("vgg19", "vgg19-caffe"):
@@ -120,8 +120,8 @@ def test_with_no_model_installed_the_combo_says_where_to_get_one(qtbot):
 
 
 def test_the_chosen_model_is_remembered_across_a_relaunch(qtbot, vgg16_file, random_weights_file):
-    weights.import_file(random_weights_file, "vgg19")
-    weights.import_file(vgg16_file, "vgg16")
+    weights_store.import_file(random_weights_file, "vgg19")
+    weights_store.import_file(vgg16_file, "vgg16")
     first = real_window(qtbot)
     assert first.state.model == "vgg19"  # the catalogue default, when installed
     first.controls.model.setFocus()
@@ -144,7 +144,7 @@ def test_the_dialog_refuses_a_file_that_does_not_fit_the_model_picked_in_it(
     assert "holds a VGG16" in dialog.status.text()
     assert "import it as one of: vgg16, vgg16-caffe" in dialog.status.text()
     assert dialog.import_button.isEnabled()
-    assert window.state.model is None and weights.find_installed("vgg19") is None
+    assert window.state.model is None and weights_store.find_installed("vgg19") is None
 
     # Picking the model it is, the same file goes in, and the window runs it.
     with qtbot.waitSignal(window.state.weightsReady, timeout=WAIT_MS):

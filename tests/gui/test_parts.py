@@ -10,12 +10,13 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 import engine.run as run_module
+from engine.paths import preferences_folder
 from engine.settings import RunSettings
 from engine.vgg import WeightsError
 from gui import worker as worker_module
 from gui.app import create_window
 from gui.controls import TICKS, LogSlider
-from gui.preferences import FILE_NAME, Preferences, config_dir
+from gui.preferences import FILE_NAME, Preferences
 from tests.gui.conftest import drop_files
 
 WAIT_MS = 60_000
@@ -23,7 +24,7 @@ WAIT_MS = 60_000
 
 def test_preferences_live_in_the_configured_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("IMPASTO_CONFIG_DIR", str(tmp_path))
-    assert config_dir() == tmp_path
+    assert preferences_folder() == tmp_path
     prefs = Preferences()
     prefs.set("open_folder", "/somewhere")
     prefs.save()

@@ -1,15 +1,50 @@
-"""The first-run weights dialog: import a file, or download with progress and cancel."""
+"""The first-run weights dialog: import a file, or download with progress and cancel.
+
+Downloads go through the real code path (worker thread, engine.weights_download, the weights
+store) from a real HTTP server on 127.0.0.1; only the catalogue's URL and hash are pointed at
+the file that server holds.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import pytest
 from PySide6.QtCore import Qt
 
-from engine import weights
+from engine import catalogue, paths, weights_store
 from engine.vgg import WeightsError
 from gui.app import create_window
 from gui.weights_dialog import default_network_provider
+from tests.http_server import serving, url_of
 
 WAIT_MS = 60_000
+VGG19_TITLE = "VGG19, torchvision IMAGENET1K_V1"
+SERVED_PATH = "/vgg19-dcbb9e9d.pth"
+
+
+@pytest.fixture(scope="module")
+def served_bytes(random_weights_file) -> bytes:
+    return Path(random_weights_file).read_bytes()
+
+
+@pytest.fixture
+def weights_server(served_bytes, monkeypatch):
+    """A server holding a VGG19 file, and a catalogue whose vgg19 is that file."""
+    with serving({SERVED_PATH: served_bytes}) as server:
+        shipped = catalogue._catalogue()
+        vgg19 = dataclasses.replace(
+            catalogue.model_spec("vgg19"),
+            url=url_of(server, SERVED_PATH),
+            sha256_prefix=hashlib.sha256(served_bytes).hexdigest()[:8],
+            download_size=len(served_bytes),
+        )
+        models = tuple(vgg19 if m.name == "vgg19" else m for m in shipped.models)
+        replaced = dataclasses.replace(shipped, models=models)
+        monkeypatch.setattr(catalogue, "_catalogue", lambda: replaced)
+        yield server
 
 
 def no_weights():
@@ -30,14 +65,65 @@ def test_import_installs_weights_and_closes_the_dialog(qtbot, random_weights_fil
     with qtbot.waitSignal(window.state.weightsReady, timeout=WAIT_MS):
         dialog._import(random_weights_file)
     assert not dialog.isVisible()
-    assert weights.find_installed("vgg19") is not None
+    assert weights_store.find_installed("vgg19") is not None
     assert default_network_provider().arch == "vgg19"
     assert "installed" in window.messages.text.text()
     window.close()
 
 
-def test_download_shows_progress_and_can_be_cancelled(qtbot, monkeypatch):
-    monkeypatch.setattr(weights, "download", slow_download)
+def test_after_an_import_the_dialog_names_the_model_not_the_file(qtbot, random_weights_file):
+    window, dialog = open_dialog(qtbot)
+    with qtbot.waitSignal(window.state.weightsReady, timeout=WAIT_MS) as ready:
+        dialog._import(random_weights_file)  # the combo's model: vgg19
+    assert ready.args == ["vgg19"]
+    assert dialog.status.text() == f"{VGG19_TITLE} is installed. Press Start."
+    message = window.messages.text.text()
+    assert VGG19_TITLE in message and Path(random_weights_file).name not in message
+    window.close()
+
+
+def test_download_shows_progress_and_installs_the_checked_file(qtbot, weights_server,
+                                                               served_bytes):  # fmt: skip
+    window, dialog = open_dialog(qtbot)
+    shown = []  # what the dialog showed at each progress report (its slot runs first)
+    window.state.downloadProgress.connect(
+        lambda info: shown.append((info, dialog.progress.value(), dialog.status.text()))
+    )
+    with qtbot.waitSignal(window.state.weightsReady, timeout=WAIT_MS):
+        qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+
+    assert shown, "no progress was shown"
+    info, value, text = shown[0]
+    assert info.bytes_total == len(served_bytes) and 0 < info.bytes_done <= len(served_bytes)
+    assert value == round(info.fraction * 1000) and "MiB at" in text
+    installed = weights_store.verify("vgg19")  # the stored file's hash checked again
+    assert installed.source == url_of(weights_server, SERVED_PATH)
+    assert installed.source_sha256 == hashlib.sha256(served_bytes).hexdigest()
+    assert installed.is_published_file  # the download matched the catalogue's hash
+    assert weights_server.site.requests == [(SERVED_PATH, None)]
+    assert not dialog.isVisible() and VGG19_TITLE in window.messages.text.text()
+    assert default_network_provider().arch == "vgg19"
+    window.close()
+
+
+def test_a_download_with_the_wrong_checksum_is_refused(qtbot, weights_server, monkeypatch):
+    wrong = dataclasses.replace(catalogue.model_spec("vgg19"), sha256_prefix="00000000")
+    others = tuple(m for m in catalogue.known_models() if m.name != "vgg19")
+    replaced = catalogue.Catalogue("vgg19", (wrong, *others))
+    monkeypatch.setattr(catalogue, "_catalogue", lambda: replaced)
+    window, dialog = open_dialog(qtbot)
+    with qtbot.waitSignal(window.state.weightsFailed, timeout=WAIT_MS):
+        qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+    assert "checksum mismatch" in dialog.status.text()
+    assert dialog.download_button.isEnabled() and dialog.isVisible()
+    assert weights_store.find_installed("vgg19") is None
+    assert not any(paths.models_folder().iterdir())  # the wrong file was not kept
+    window.close()
+
+
+def test_download_can_be_cancelled_and_keeps_the_part_to_resume(qtbot, weights_server,
+                                                                 served_bytes):  # fmt: skip
+    weights_server.site.trickle[SERVED_PATH] = 0.02  # 64 KiB every 20 ms: still running
     window, dialog = open_dialog(qtbot)
     qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=WAIT_MS)
@@ -47,12 +133,15 @@ def test_download_shows_progress_and_can_be_cancelled(qtbot, monkeypatch):
         qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
     assert dialog.status.text() == "Download cancelled."
     assert dialog.download_button.isEnabled()
+    assert weights_store.find_installed("vgg19") is None
+    (part,) = paths.models_folder().iterdir()
+    assert part.name == SERVED_PATH[1:] + ".part"
+    assert 0 < part.stat().st_size < len(served_bytes)
     window.close()
 
 
 def test_first_run_offers_the_weights_at_once_and_not_when_installed(qtbot, random_network):
-    from engine import weights
-    from gui.app import create_window, offer_weights_if_missing
+    from gui.app import offer_weights_if_missing
 
     window = create_window(lambda: random_network)
     qtbot.addWidget(window)
@@ -65,23 +154,14 @@ def test_first_run_offers_the_weights_at_once_and_not_when_installed(qtbot, rand
 
     import torch
 
-    file = weights.install_folder().parent / "vgg19.pth"
+    file = paths.models_folder().parent / "vgg19.pth"
     file.parent.mkdir(parents=True, exist_ok=True)
     torch.save(random_network.state_dict, file)
-    weights.import_file(file, "vgg19")
+    weights_store.import_file(file, "vgg19")
     again = create_window(lambda: random_network)
     qtbot.addWidget(again)
     assert not offer_weights_if_missing(again) and again.weights_dialog is None
     again.close()
-
-
-def slow_download(name, progress=None, cancel=None, **kwargs):
-    """A download that goes on, a MiB at a time, until it is cancelled."""
-    for chunk in range(1, 10_000):
-        progress(weights.ProgressInfo(chunk * 2**20, 548 * 2**20, 20 * 2**20))
-        if cancel.wait(0.02):
-            raise weights.DownloadCancelled("download cancelled")
-    raise AssertionError("never cancelled")
 
 
 def assert_not_clipped(label) -> None:
@@ -89,8 +169,8 @@ def assert_not_clipped(label) -> None:
     assert label.heightForWidth(label.width()) <= label.height()
 
 
-def test_the_intro_is_not_clipped_while_a_download_is_busy(qtbot, monkeypatch):
-    monkeypatch.setattr(weights, "download", slow_download)
+def test_the_intro_is_not_clipped_while_a_download_is_busy(qtbot, weights_server):
+    weights_server.site.trickle[SERVED_PATH] = 0.02  # slow enough to stay busy
     window, dialog = open_dialog(qtbot)
     qtbot.waitExposed(dialog)
     assert_not_clipped(dialog.intro)
