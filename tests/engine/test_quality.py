@@ -73,14 +73,31 @@ def test_padding_mode_reaches_the_first_block_only():
     assert modes == {"conv1_1": "replicate", "conv1_2": "replicate", "conv2_1": "zeros"}
 
 
-def test_padding_changes_the_border_of_the_result(random_network):
-    def border_energy(padding: str) -> float:
+def border_and_interior(height: int, width: int, strip: int) -> tuple[torch.Tensor, ...]:
+    """Masks of the outer `strip` pixels and of what lies a further strip inside them."""
+    border = torch.ones(height, width, dtype=torch.bool)
+    border[strip:-strip, strip:-strip] = False
+    interior = torch.zeros(height, width, dtype=torch.bool)
+    interior[2 * strip : -2 * strip, 2 * strip : -2 * strip] = True
+    return border, interior
+
+
+def test_padding_changes_the_result_most_at_its_border(random_network):
+    # Padding only decides what the first convolutions see beyond the edge, so the pictures
+    # it gives must part most at the border. Whether zeros gives the darker border there
+    # could not be shown at test sizes: on this network and on the trained VGG16 (96 px,
+    # 50 steps) the sign of border-minus-interior brightness changed from run to run.
+    def result(padding: str) -> torch.Tensor:
         run = StyleTransfer(photo(), [painting()], BASE.replace(padding=padding), random_network)
         shown_frames(run)
-        image = run.current_image()
-        return (image[..., :, :2] - image[..., :, 2:4]).abs().mean().item()
+        return run.current_image()[0]
 
-    assert border_energy("zeros") != border_energy("reflect")
+    zeros = result("zeros")
+    border, interior = border_and_interior(*zeros.shape[-2:], strip=3)
+    for padding in ("replicate", "reflect"):
+        parted = (zeros - result(padding)).abs().mean(0)
+        ratio = parted[border].mean() / parted[interior].mean()
+        assert ratio > 1.2, (padding, ratio.item())  # measured: 1.33 and 1.43
 
 
 def test_scaled_average_pooling_keeps_activation_magnitude():
