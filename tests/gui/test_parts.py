@@ -163,11 +163,17 @@ def test_too_small_image_is_a_message_not_a_crash(window, qtbot, images, tmp_pat
     assert "too small or too thin" in window.messages.text.text()
 
 
-def test_defaults_are_the_gui_defaults():
-    from gui.state import GUI_DEFAULTS
-
-    assert GUI_DEFAULTS.style_weight == RunSettings().style_weight  # engine defaults kept
-    assert GUI_DEFAULTS.size <= 512 and GUI_DEFAULTS.snapshot_every > 0
+def test_a_first_window_shows_a_shorter_run_with_the_engine_weights(qtbot, random_network):
+    # No preferences yet: a smaller picture and fewer steps than the engine's published
+    # defaults, coarse to fine, snapshots on; the loss weights are the engine's own.
+    window = create_window(lambda: random_network)
+    qtbot.addWidget(window)
+    controls, engine = window.controls, RunSettings()
+    assert controls.size.value() < engine.size and controls.steps.value() < engine.steps
+    assert controls.coarse.isChecked() and controls.snapshot_every.text() != "off"
+    for weight in ("content_weight", "style_weight", "tv_weight"):
+        assert getattr(controls, weight).value == getattr(engine, weight), weight
+    window.close()
 
 
 def test_paste_an_image_from_the_clipboard(window):
