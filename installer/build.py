@@ -24,7 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTALLER = ROOT / "installer"
-VERSION = "0.1.0"
+sys.path.insert(0, str(ROOT))
+from engine.version import __version__ as VERSION  # noqa: E402  (the one place it is written)
+
 RUNTIME = ["numpy", "Pillow", "PySide6-Essentials==6.12.0", "pyinstaller>=6.10,<7"]
 FLAVOURS = {
     # The CPU wheel is not on PyPI for Linux (PyPI's Linux torch is the CUDA build): it comes

@@ -3,10 +3,14 @@
 ; 1. On Windows, build the bundle:   py -3.11 installer\build.py   (-> dist\Impasto\)
 ; 2. Compile this script:            iscc installer\windows\impasto.iss
 ;    (add /DFlavour=cuda and point /DBundle at dist\cuda\Impasto for the CUDA flavour)
-; Output: dist\Impasto-0.1.0-windows-x64-cpu-setup.exe, a per-user install (no admin rights).
+; Output: dist\Impasto-<version>-windows-x64-cpu-setup.exe, a per-user install (no admin rights).
 
 #define AppName "Impasto"
-#define AppVersion "0.1.0"
+; The version, from the first line of engine/version.py: __version__ = "X.Y.Z"
+#define VersionFile FileOpen(AddBackslash(SourcePath) + "..\..\engine\version.py")
+#define VersionLine FileRead(VersionFile)
+#expr FileClose(VersionFile)
+#define AppVersion Copy(VersionLine, 16, Len(VersionLine) - 16)
 #ifndef Flavour
   #define Flavour "cpu"
 #endif
