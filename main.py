@@ -1,5 +1,6 @@
 """Impasto: `python main.py` opens the window; `python main.py stylize ...` runs headless."""
 
+import logging
 import sys
 
 # torch before PySide6: the other order has caused DLL/initialisation failures.
@@ -10,6 +11,9 @@ CLI_COMMANDS = {"stylize", "weights", "-h", "--help"}
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # Diagnostics from engine/ and gui/ (logging.getLogger(__name__)) go to stderr; what a
+    # command reports to its user (the CLI, --selftest) it prints. A no-op if already set up.
+    logging.basicConfig(level=logging.WARNING, format="impasto: %(name)s: %(message)s")
     from engine.device import configure_threads
 
     configure_threads()

@@ -28,19 +28,19 @@ DEFAULTS = {
     "save_folder": "",
     "preset_folder": "",
     "geometry": "",  # base64 of QMainWindow.saveGeometry()
-    "window_state": "",
     "settings": None,  # the last RunSettings.to_dict()
     "preset": "",  # the preset those settings started from
     "model": "",  # the catalogue model chosen in the window (engine/models.json)
 }
-_STATE = Field("text", max_length=65_536)  # base64 of Qt's saved window state
+# base64 of Qt's saved geometry. (A "window_state" was saved too, read by nothing: dropped;
+# an old file's copy is ignored, as unknown keys are.)
+_STATE = Field("text", max_length=65_536)
 SCHEMA = {
     "version": Field("int", required=True),
     "open_folder": Field("text"),
     "save_folder": Field("text"),
     "preset_folder": Field("text"),
     "geometry": _STATE,
-    "window_state": _STATE,
     "settings": Field("object", nullable=True),  # checked in full by RunSettings.from_dict
     "preset": Field("text", max_length=200),
     "model": Field("text", max_length=200),
