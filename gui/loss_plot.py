@@ -63,11 +63,12 @@ class LossPlot(QWidget):
         painter.drawText(header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          f"log scale, {last} steps")  # fmt: skip
         for column, color in ((1, CONTENT_COLOR), (2, STYLE_COLOR)):
-            line = QPolygonF()
+            points = []
             for point in self.points:
                 x = area.left() + (point[0] - first) / width * area.width()
                 height = (math.log10(max(point[column], 1e-12)) - low) / span * area.height()
-                y = area.bottom() - height
-                line.append(QPointF(x, y))
+                points.append(QPointF(x, area.bottom() - height))
+            # One call, not one QPolygonF.append per point: with PySide6 6.12.0 each call
+            # dropped a reference to None (pyproject.toml), and a long run has thousands.
             painter.setPen(QPen(color, 1.6))
-            painter.drawPolyline(line)
+            painter.drawPolyline(QPolygonF(points))

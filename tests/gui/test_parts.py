@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Signal
 
 import engine.run as run_module
 from engine.paths import preferences_folder
@@ -213,3 +213,50 @@ def test_the_weight_sliders_centre_on_the_defaults_and_move_gently(window):
         assert slider._from_tick(TICKS // 2) == pytest.approx(default, rel=0.05)
         eighth = slider._from_tick(TICKS // 2 + TICKS // 8) / slider._from_tick(TICKS // 2)
         assert eighth < 4
+
+
+def test_repainting_a_long_loss_plot_leaves_pythons_none_alone(qtbot):
+    """PySide6 6.12.0 drops a reference to None per QPolygonF.append (and per call that
+    returns nothing): the plot's repaints took None's count to zero after a few hundred
+    steps and Python 3.11 aborted. Guards the plot and the PySide6 pin in pyproject.toml."""
+    import sys
+
+    from gui.loss_plot import LossPlot
+
+    class History(QObject):
+        lossesAppended = Signal(object)
+        historyCleared = Signal()
+
+    history = History()
+    plot = LossPlot(history)
+    qtbot.addWidget(plot)
+    plot.resize(300, 90)
+    history.lossesAppended.emit([(i, 1.0 / i, 2.0 / i) for i in range(1, 1500)])
+    before = sys.getrefcount(None)
+    for _ in range(10):
+        plot.grab()  # a real paint, 2 x 1500 points each
+    assert before - sys.getrefcount(None) < 100  # was 30 000
+
+
+def test_a_long_evening_of_window_updates_leaves_none_and_booleans_alone(qtbot):
+    """What every step does to the window (texts, a progress bar, repaints, signals) must
+    not drain None's or True's reference count: PySide6 6.12.0 did, by one a call, and on
+    Python 3.11 the window aborted after a few hundred steps (pyproject.toml pins it out)."""
+    import sys
+
+    from PySide6.QtWidgets import QLabel, QProgressBar
+
+    class Relay(QObject):
+        changed = Signal(object)
+
+    bar, label, relay, seen = QProgressBar(), QLabel(), Relay(), []
+    qtbot.addWidget(bar), qtbot.addWidget(label)
+    relay.changed.connect(seen.append)
+    none, true = sys.getrefcount(None), sys.getrefcount(True)
+    for step in range(2000):
+        bar.setValue(step % 100)
+        label.setText(str(step))
+        label.update()
+        relay.changed.emit(step)
+    assert len(seen) == 2000
+    assert none - sys.getrefcount(None) < 100 and true - sys.getrefcount(True) < 100
