@@ -193,17 +193,17 @@ class AppState(QObject):
     def _add_source(self, source: SourceImage) -> None:
         blend = self.settings.style_blend
         self.styles.append(source)
-        self.stylesChanged.emit()
         if blend:  # the new painting joins at weight 1
             self._use_settings(self.settings.replace(style_blend=(*blend, 1.0)))
+        self.stylesChanged.emit()
 
     def remove_style(self, index: int) -> None:
         if self.active or not 0 <= index < len(self.styles):
             return
         weights = list(self.style_weights())
         del self.styles[index], weights[index]
-        self.stylesChanged.emit()
         self._use_settings(self.settings.replace(style_blend=tuple(weights)))
+        self.stylesChanged.emit()
 
     def style_weights(self) -> tuple[float, ...]:
         """Each painting's blend weight, as its row shows it (the style_blend setting)."""
