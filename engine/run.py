@@ -404,7 +404,7 @@ class StyleTransfer:
                 group["lr"] = lr
             return
         if self.settings.optimizer == "lbfgs":
-            self.optimizer = PixelLBFGS(self.image, history=100, lr=lr)
+            self.optimizer = PixelLBFGS(self.image, history=self.settings.lbfgs_memory, lr=lr)
         else:
             self.optimizer = torch.optim.Adam([self.image], lr=lr)
 

@@ -175,6 +175,10 @@ class RunSettings:
     learning_rate: float | None = setting(
         None, "Learning rate", "default: 1 for lbfgs, 0.02 for adam",
         Field("number", 1e-9, 1e4, nullable=True), live=True, preset=True)  # fmt: skip
+    lbfgs_memory: int = setting(
+        100, "L-BFGS memory", "how many past steps L-BFGS learns the curvature from; fewer "
+        "use less memory at large sizes (neural-style's -lbfgs_num_correction)",
+        Field("int", 1, 1000))  # fmt: skip
     init: str = setting(
         "content", "Start from", "content (the photo), noise, or an image file",
         Field("text", check=lambda text: None if text else "cannot be empty"),

@@ -41,7 +41,7 @@ MAIN_ROWS = ("PRESET", "content_weight", "style_weight", "tv_weight", "LAYERS", 
              "snapshot_every", "MODEL", "device", "DETECTED", "precision",
              "QUALITY")  # fmt: skip
 QUALITY_ROWS = ("average", "style_statistic", "padding", "pooling", "color_match",
-                "carry_moments")  # fmt: skip
+                "carry_moments", "lbfgs_memory")  # fmt: skip
 # The attribute each field's control is known by (tests and the window use them).
 ATTRIBUTES = {"preserve_colors": "preserve", "style_statistic": "statistic",
               "carry_moments": "carry"}  # fmt: skip

@@ -319,3 +319,11 @@ def test_restore_at_a_step_goes_back_to_its_scale(random_network):
     run.restore(early, step=1)
     assert (run.iteration, run.scale_index) == (1, 0) and tuple(run.image.shape[-2:]) == (24, 32)
     assert [r.iteration for r in run_all(run)] == [2, 3, 4]
+
+
+def test_lbfgs_remembers_as_many_steps_as_asked(random_network):
+    run = StyleTransfer(photo(), [painting()], SMALL.replace(lbfgs_memory=3, steps=6),
+                        random_network)  # fmt: skip
+    for _ in range(6):
+        run.step()
+    assert run.optimizer.pairs.maxlen == 3 and len(run.optimizer.pairs) <= 3
