@@ -139,7 +139,9 @@ class ControlsPanel(QWidget):
         quality = QFormLayout(self.quality_box)
         quality.setContentsMargins(16, 0, 0, 0)
         for name in QUALITY_ROWS:
-            self._add_row(quality, name)
+            # Its checkboxes span the row: in the field column, the longest ("Carry momentum
+            # across scales") plus the label column pushed the panel past 1280 px windows.
+            self._add_row(quality, name, span_checkboxes=True)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for name in MAIN_ROWS:
@@ -184,7 +186,7 @@ class ControlsPanel(QWidget):
         for index in range(self.preset.count()):
             self.preset.setItemData(index, upright, Qt.ItemDataRole.FontRole)
 
-    def _add_row(self, form: QFormLayout, name: str) -> None:
+    def _add_row(self, form: QFormLayout, name: str, span_checkboxes: bool = False) -> None:
         own = {"PRESET": ("Preset", self.preset), "LAYERS": None, "COARSE": ("", self.coarse),
                "MODEL": ("Model", self.model), "DETECTED": ("", self.detected),
                "QUALITY": None}  # fmt: skip
@@ -196,7 +198,9 @@ class ControlsPanel(QWidget):
             form.addRow(self.quality_box)
         elif name in own:
             form.addRow(*own[name])
-        elif isinstance(self.fields[name], QCheckBox):  # its label is its text
+        elif isinstance(self.fields[name], QCheckBox) and span_checkboxes:
+            form.addRow(self.fields[name])  # its label is its text
+        elif isinstance(self.fields[name], QCheckBox):
             form.addRow("", self.fields[name])
         else:
             form.addRow(SPECS[name].label, self.fields[name])
