@@ -67,16 +67,17 @@ def _add_stylize(commands) -> None:
     p.add_argument("--report", type=Path, help="write settings and per-step losses as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     settings = p.add_argument_group("run settings (the window's, and presets')")
+    defaults = RunSettings()
     for name, spec in SPECS.items():
         if name not in CATALOGUE_FIELDS:
-            _add_setting_option(settings, name, spec)
+            _add_setting_option(settings, name, spec, getattr(defaults, name))
     p.set_defaults(handler=stylize)
 
 
-def _add_setting_option(group, name: str, spec: Setting) -> None:
+def _add_setting_option(group, name: str, spec: Setting, default) -> None:
     """One option for one RunSettings field, from its declaration. No argparse default:
-    an option not given leaves the preset's (or the default) value in force."""
-    default = getattr(RunSettings(), name)
+    an option not given leaves the preset's (or the default) value in force; `default`
+    is only shown in the help."""
     if isinstance(default, bool):
         shown = "on" if default else "off"
     else:
@@ -179,7 +180,7 @@ def _settings_from_args(args: argparse.Namespace) -> RunSettings:
     for name, value in given.items():
         if SPECS[name].rule.kind == "list" and name != "style_layer_weights":
             given[name] = _list(value, name, SPECS[name].items)
-    settings = _preset(args.preset) if getattr(args, "preset", None) else RunSettings()
+    settings = _preset(args.preset) if args.preset else RunSettings()
     if args.model is not None:
         settings = settings.replace(model=MODEL_ARCH[args.model])
     if "style_layer_weights" in given:

@@ -3,8 +3,6 @@ setting can still be changed afterwards (the window then shows the preset as mod
 
 from __future__ import annotations
 
-# Only the fields that presets set (declared with preset=True); a window compares these
-# to tell "modified".
 from engine.settings import FALLING_LAYER_WEIGHTS, PRESET_FIELDS, RunSettings, sqrt2_scales
 
 
@@ -47,7 +45,8 @@ def apply_preset(settings: RunSettings, name: str) -> RunSettings:
 
 
 def matching_preset(settings: RunSettings) -> str | None:
-    """The preset `settings` still equals on every preset field, or None ("modified")."""
+    """The preset `settings` still equals on every preset field (PRESET_FIELDS, declared
+    with preset=True), or None ("modified")."""
     for name in PRESETS:
         if apply_preset(settings, name) == settings:
             return name

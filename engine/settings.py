@@ -321,9 +321,10 @@ def with_size(settings: RunSettings, size: int) -> RunSettings:
     """`settings` at another output size. A coarse-to-fine ladder keeps its shape: a √2
     ladder (Smooth) stays one, any other is scaled by the same ratio, still rising to the
     new size."""
-    if not settings.scales or size == settings.size:
-        return settings.replace(size=size, scales=settings.scales[:-1] + (size,)
-                                if settings.scales else ())  # fmt: skip
+    if not settings.scales:
+        return settings.replace(size=size)
+    if size == settings.size:
+        return settings
     if settings.scales == sqrt2_scales(settings.size):
         return settings.replace(size=size, scales=sqrt2_scales(size))
     ratio = size / settings.size

@@ -75,15 +75,22 @@ class BoundComboBox(QComboBox, _Bound):
         self.setCurrentIndex(self.findData(value))
 
 
+def _set_range(box: QSpinBox | QDoubleSpinBox, name: str, step: float) -> None:
+    """The window's range and step for the field (its rule's range where none is given),
+    and its unit."""
+    spec = SPECS[name]
+    low, high, step = spec.window or (spec.rule.low, spec.rule.high, step)
+    kind = int if isinstance(box, QSpinBox) else float
+    box.setRange(kind(low), kind(high))
+    box.setSingleStep(kind(step))
+    if spec.unit:
+        box.setSuffix(f" {spec.unit}")
+
+
 class BoundSpinBox(QSpinBox, _Bound):
     def __init__(self, state, name: str, parent: QWidget | None = None):
         super().__init__(parent)
-        spec = SPECS[name]
-        low, high, step = spec.window or (spec.rule.low, spec.rule.high, 1)
-        self.setRange(int(low), int(high))
-        self.setSingleStep(int(step))
-        if spec.unit:
-            self.setSuffix(f" {spec.unit}")
+        _set_range(self, name, 1)
         self.bind(state, name)
         self.editingFinished.connect(self.commit)
 
@@ -97,11 +104,8 @@ class BoundSpinBox(QSpinBox, _Bound):
 class BoundDoubleSpinBox(QDoubleSpinBox, _Bound):
     def __init__(self, state, name: str, parent: QWidget | None = None):
         super().__init__(parent)
-        spec = SPECS[name]
-        low, high, step = spec.window or (spec.rule.low, spec.rule.high, 0.1)
-        self.setRange(low, high)
-        self.setSingleStep(step)
         self.setDecimals(2)
+        _set_range(self, name, 0.1)
         self.bind(state, name)
         self.editingFinished.connect(self.commit)
 

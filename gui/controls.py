@@ -65,24 +65,6 @@ class _SectionButton(QToolButton):
         self.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
 
 
-def _combo(choices: tuple[tuple[str, str], ...], tip: str) -> QComboBox:
-    combo = QComboBox()
-    for label, value in choices:
-        combo.addItem(label, value)
-    combo.setToolTip(tip)
-    return combo
-
-
-def _placeholder_as_text(combo: QComboBox) -> None:
-    """Draw the combo's placeholder in its text colour: Qt greys it, which reads as disabled."""
-    palette = combo.palette()
-    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive,
-                  QPalette.ColorGroup.Disabled):  # fmt: skip
-        text = palette.color(group, QPalette.ColorRole.ButtonText)
-        palette.setColor(group, QPalette.ColorRole.PlaceholderText, text)
-    combo.setPalette(palette)
-
-
 class SizeBox(BoundSpinBox):
     """The output size: a coarse-to-fine ladder follows it (engine/settings.with_size)."""
 
