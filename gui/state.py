@@ -597,11 +597,10 @@ class AppState(QObject):
         self._rate.add(report)
         self.progressChanged.emit(report)
 
-    @Slot(int, object)
-    def _on_snapshot(self, iteration: int, image: Image.Image) -> None:
+    @Slot(int, object, object)
+    def _on_snapshot(self, iteration: int, image: Image.Image, made_by: RunSettings) -> None:
         # After "Continue from here" the count goes back: later snapshots give way.
         self.snapshots = [snap for snap in self.snapshots if snap.iteration < iteration]
-        made_by = self.worker.run_settings
         self.snapshots.append(Snapshot(iteration, image, thumbnail(image), made_by))
         self.snapshotsChanged.emit()
         self.autosave()

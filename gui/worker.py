@@ -85,7 +85,7 @@ class EngineWorker(QObject):
     deviceDetected = Signal(str)  # "CPU (2 threads)" / GPU name
     runStarted = Signal(object)  # RunSettings actually used
     frameReady = Signal()  # take it with take_frame()
-    snapshotTaken = Signal(int, object)  # iteration, PIL image
+    snapshotTaken = Signal(int, object, object)  # iteration, PIL image, RunSettings that made it
     pausedAt = Signal(int)
     resumed = Signal()
     notice = Signal(str)
@@ -362,7 +362,7 @@ class EngineWorker(QObject):
             pass
 
     def _snapshot(self, run: StyleTransfer, iteration: int) -> None:
-        self.snapshotTaken.emit(iteration, run.result())
+        self.snapshotTaken.emit(iteration, run.result(), run.settings)
 
     def _get_network(self, model: str | None) -> Network:
         if self._network is None or self._network_model != model:
