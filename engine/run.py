@@ -8,7 +8,6 @@ pause. The pixels of the output image are the only variables.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -17,33 +16,19 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from engine.color import keep_luminance_only, match_color_statistics
+from engine.color import keep_luminance_only
 from engine.device import has_bfloat16, is_out_of_memory, pick_device, release_memory
 from engine.images import resize_longest, to_image, to_tensor
-from engine.lbfgs import PixelLBFGS
-from engine.losses import (
-    ContentLoss,
-    LayerStyleLoss,
-    MomentLoss,
-    StyleLoss,
-    feature_moments,
-    gram_matrix,
-    total_variation,
-)
+from engine.losses import ContentLoss, total_variation
+from engine.optimizers import carry_adam_moments, new_optimizer, set_learning_rate
+from engine.progress_watch import ProgressWatch
 from engine.settings import LIVE_FIELDS, RunSettings
+from engine.targets import InputTooSmall, build_style_losses, check_sizes
 from engine.vgg import VGGFeatures
 
-# Steps in a row without progress before the optimizer restarts, and before the run stops.
-RESTART_AFTER, STALL_STEPS = 4, 10
-# Below this, the deepest style layer (after four poolings) has no pixels left.
-MIN_SIDE = 16
 DISPLAY_FIELDS = ("average", "preserve_colors")  # change what is shown, not what is optimised
 __all__ = ["StyleTransfer", "StepReport", "Network", "InputTooSmall", "RunOutOfMemory",
            "RunStalled", "keep_luminance_only"]  # fmt: skip
-
-
-class InputTooSmall(ValueError):
-    """An input image too small or too thin to run at the requested size."""
 
 
 class RunStalled(RuntimeError):
@@ -111,7 +96,7 @@ class StyleTransfer:
         self._content_source = content
         self._style_sources = list(styles)
         self._init_source = init_image
-        _check_sizes(content, styles, settings)
+        check_sizes(content, styles, settings)
         self.net = VGGFeatures(
             network.state_dict,
             settings.content_layers + settings.style_layers,
@@ -289,7 +274,9 @@ class StyleTransfer:
                 layer: ContentLoss(features[layer]) for layer in self.settings.content_layers
             }
             self._content = content
-            self._style_losses = self._build_style_losses(content, size)
+            self._style_losses = build_style_losses(
+                self._style_sources, self.settings, content, size, self._features, self._blend()
+            )
             if start_image is not None:  # going on from a picture taken at this scale
                 start = self._fit(to_tensor(start_image.convert("RGB")))
             elif index == 0:
@@ -306,40 +293,12 @@ class StyleTransfer:
         self._last_good = self.image.detach().clone()
         self._last_terms = {"content": 0.0, "style": 0.0, "tv": 0.0, "total": 0.0}
         self.scale_index, self._steps_in_scale = index, 0
-        self._previous_loss, self._idle_steps = None, 0
-        self._first_loss, self._best_loss = None, math.inf
+        self._watch = ProgressWatch()
         # The averaged iterate restarts at each scale: older images have another size.
         self._average, self._average_steps = torch.zeros_like(self._last_good), 0
         self._make_optimizer(reset=True)
         if previous_optimizer is not None and self.settings.carry_moments:
-            self._carry_adam_moments(previous_optimizer)
-
-    def _build_style_losses(self, content: torch.Tensor, size: int) -> dict[str, LayerStyleLoss]:
-        """Per-layer style losses, from each style image's statistics (computed once here)."""
-        settings = self.settings
-        style_size = max(MIN_SIDE, round(size * settings.style_scale))
-        with_moments = settings.style_statistic != "gram"
-        grams = {layer: [] for layer in settings.style_layers}
-        moments = {layer: [] for layer in settings.style_layers}
-        for style in self._style_sources:
-            style = self._tensor(resize_longest(style, style_size))
-            if settings.color_match:
-                style = match_color_statistics(style, content)
-            features = self._features(style)
-            for layer in settings.style_layers:
-                grams[layer].append(gram_matrix(features[layer])[0])
-                if with_moments:
-                    moments[layer].append(feature_moments(features[layer]))
-        blend = torch.tensor(self._blend(), device=self.device)
-        losses = {}
-        for layer in settings.style_layers:
-            moment_loss = None
-            if with_moments:
-                means, covariances = zip(*moments[layer], strict=True)
-                moment_loss = MomentLoss(torch.stack(means), torch.stack(covariances), blend)
-            gram_loss = StyleLoss(torch.stack(grams[layer]), blend)
-            losses[layer] = LayerStyleLoss(gram_loss, moment_loss, settings.style_statistic)
-        return losses
+            carry_adam_moments(previous_optimizer, self.optimizer, self.image)
 
     def _features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         """The network's features as fp32. With mixed precision the convolutions run in
@@ -349,19 +308,6 @@ class StyleTransfer:
         with torch.autocast(self.device.type, torch.bfloat16, enabled=self.precision == "mixed"):
             features = self.net(image)
         return {layer: feature.float() for layer, feature in features.items()}
-
-    def _carry_adam_moments(self, previous: torch.optim.Adam) -> None:
-        """Resize Adam's moment estimates to the new scale, so it does not restart cold."""
-        old = previous.state.get(previous.param_groups[0]["params"][0])
-        if not old or not isinstance(self.optimizer, torch.optim.Adam):
-            return
-        size = self.image.shape[-2:]
-        resize = lambda t: F.interpolate(t, size=size, mode="bilinear", align_corners=False)  # noqa: E731
-        self.optimizer.state[self.image] = {
-            "step": old["step"].clone(),
-            "exp_avg": resize(old["exp_avg"]).contiguous(),
-            "exp_avg_sq": resize(old["exp_avg_sq"]).clamp_min(0).contiguous(),
-        }
 
     def _initial_image(self, content: torch.Tensor) -> torch.Tensor:
         init = self.settings.init
@@ -397,16 +343,11 @@ class StyleTransfer:
             loss.set_blend(blend)
 
     def _make_optimizer(self, reset: bool) -> None:
-        lr = self.settings.lr
         existing = getattr(self, "optimizer", None)
         if existing is not None and not reset:
-            for group in existing.param_groups:
-                group["lr"] = lr
-            return
-        if self.settings.optimizer == "lbfgs":
-            self.optimizer = PixelLBFGS(self.image, history=self.settings.lbfgs_memory, lr=lr)
+            set_learning_rate(existing, self.settings.lr)
         else:
-            self.optimizer = torch.optim.Adam([self.image], lr=lr)
+            self.optimizer = new_optimizer(self.image, self.settings)
 
     def _closure(self) -> torch.Tensor:
         self.image.grad = None
@@ -442,30 +383,17 @@ class StyleTransfer:
         self._average_steps += 1
 
     def _watch_progress(self, good: bool, loss: float, message: str) -> str:
-        """Count steps that made no progress (undone, zero gradient, a loss frozen to the last
-        digit, as when every ReLU has died). After a few, restart the optimizer. After more,
-        a run that never improved at this scale, or whose gradient is zero, stops with a
-        clear message rather than spin; one that did improve has simply converged."""
-        grad = self.image.grad
-        dead = grad is not None and loss > 0 and not bool(grad.any())
-        previous, self._previous_loss = self._previous_loss, loss
-        frozen = previous is not None and abs(loss - previous) <= 1e-7 * abs(loss)
-        if good:
-            self._first_loss = loss if self._first_loss is None else self._first_loss
-            self._best_loss = min(loss, self._best_loss)
-        self._idle_steps = self._idle_steps + 1 if (not good or dead or frozen) else 0
-        if self._idle_steps >= STALL_STEPS:
-            improved = self._first_loss is not None and self._best_loss < self._first_loss
-            if improved and not dead:
-                self._idle_steps = 0
-                return message
+        """Restart the optimizer after a few steps without progress; stop a stuck run with
+        a clear message rather than let it spin (engine/progress_watch.py)."""
+        verdict = self._watch.observe(good, loss, self.image.grad)
+        if verdict.stuck:
             self._restore_last_good()
-            why = "the gradient is zero" if dead else "no step lowers the loss"
             raise RunStalled(
-                f"the run stopped making progress at step {self.iteration + 1} ({why}, even "
-                "after restarting the optimizer); the last good image is kept"
+                f"the run stopped making progress at step {self.iteration + 1} "
+                f"({verdict.stuck}, even after restarting the optimizer); "
+                "the last good image is kept"
             )
-        if self._idle_steps == RESTART_AFTER:
+        if verdict.restart:
             self._restore_last_good()
             self._make_optimizer(reset=True)
             return (message + "; " if message else "") + "no progress: optimizer restarted"
@@ -495,17 +423,3 @@ class StyleTransfer:
 def _finite(loss: torch.Tensor, grad: torch.Tensor | None) -> bool:
     return bool(torch.isfinite(loss)) and (grad is None or bool(torch.isfinite(grad).all()))
 
-
-def _check_sizes(content: Image.Image, styles: list[Image.Image], settings: RunSettings) -> None:
-    smallest = min(settings.sizes)
-    checks = [("content image", content, smallest)]
-    style_side = max(MIN_SIDE, round(smallest * settings.style_scale))
-    checks += [(f"style image {i + 1}", s, style_side) for i, s in enumerate(styles)]
-    for label, image, longest in checks:
-        width, height = image.size
-        short = min(width, height) * longest / max(width, height)
-        if short < MIN_SIDE:
-            raise InputTooSmall(
-                f"{label} is too small or too thin ({width}×{height} px): at {longest} px its "
-                f"shorter side would be {math.floor(short)} px, and at least {MIN_SIDE} are needed"
-            )

@@ -298,7 +298,10 @@ def test_settings_embedded_in_images_are_an_object_or_none(data):
         save_image(Image.new("RGB", (8, 8)), path)
         image = Image.open(path)
         info = PngImagePlugin.PngInfo()
-        info.add_itxt(SETTINGS_KEY, data if isinstance(data, str) else json.dumps(data))
+        text = data if isinstance(data, str) else json.dumps(data)
+        # A lone surrogate cannot be UTF-8: written as is, it makes the chunk invalid UTF-8,
+        # which a damaged or hand-made file may hold too.
+        info.add_itxt(SETTINGS_KEY, text.encode("utf-8", "surrogatepass"))
         image.save(path, pnginfo=info)
         found = read_settings(path)
     assert found is None or isinstance(found, dict)
