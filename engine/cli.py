@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 from engine import catalogue, weights_store
@@ -21,6 +20,7 @@ from engine.presets import apply_preset, preset_names
 from engine.run import InputTooSmall, Network, StyleTransfer
 from engine.session import read_json
 from engine.settings import SPECS, RunSettings, Setting, SettingsError, with_size
+from engine.terminal import ProgressLine, bar
 from engine.vgg import PREPROCESSINGS, WeightsError, read_state_dict
 from engine.weights_cli import add_weights_commands
 
@@ -315,28 +315,23 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 class _Progress:
-    """A one-line progress bar on a terminal: iteration, losses, it/s."""
+    """The run's progress line on a terminal: steps, losses, steps per second."""
 
     def __init__(self, enabled: bool, device) -> None:
-        self.enabled, self.started, self.shown = enabled, time.perf_counter(), False
+        self.line = ProgressLine(sys.stderr, enabled)
         if enabled:
             print(f"running on {describe_device(device)}", file=sys.stderr)
 
     def show(self, report) -> None:
-        if not self.enabled:
-            return
-        done = report.iteration / report.total_steps
-        bar = "#" * int(done * 24)
         rate = report.iteration / max(report.seconds, 1e-9)
         losses = report.losses
-        line = (f"\r[{bar:<24}] {report.iteration}/{report.total_steps} "
-                f"content {losses['content']:.3g} style {losses['style']:.3g} "
-                f"tv {losses['tv']:.3g}  {rate:.2f} it/s ")  # fmt: skip
-        sys.stderr.write(line)
-        sys.stderr.flush()
-        self.shown = True
+        self.line.draw(
+            f"{bar(report.iteration / report.total_steps, 24)} "
+            f"{report.iteration}/{report.total_steps} "
+            f"content {losses['content']:.3g} style {losses['style']:.3g} "
+            f"tv {losses['tv']:.3g}  {rate:.2f} it/s",
+            force=report.iteration == report.total_steps,
+        )
 
     def finish(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            self.shown = False
+        self.line.finish()

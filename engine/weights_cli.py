@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from typing import TextIO
 
 from engine import paths
 from engine.catalogue import default_model_name, how_to_install, known_models, model_spec
 from engine.model_choice import import_as
+from engine.terminal import ProgressLine, bar
 from engine.vgg import WeightsError
 from engine.weights_download import DownloadCancelled, ProgressInfo, download
 from engine.weights_store import (
@@ -165,37 +165,26 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 class ProgressBar:
-    """A one-line progress bar, redrawn at most ten times a second."""
+    """The download's progress line: redrawn at most ten times a second, and at the end."""
 
     def __init__(self, label: str, stream: TextIO, width: int = 30):
-        self.label, self.stream, self.width = label, stream, width
-        self.last_drawn = 0.0
-        self.drawn = False
+        self.label, self.width = label, width
+        self.line = ProgressLine(stream)
 
     def __call__(self, info: ProgressInfo) -> None:
-        now = time.monotonic()
         complete = info.bytes_total is not None and info.bytes_done >= info.bytes_total
-        if now - self.last_drawn < 0.1 and not complete:
-            return
-        self.last_drawn, self.drawn = now, True
-        self.stream.write("\r" + format_progress(self.label, info, self.width))
-        self.stream.flush()
+        self.line.draw(format_progress(self.label, info, self.width), force=complete)
 
     def finish(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.drawn = False
+        self.line.finish()
 
 
 def format_progress(label: str, info: ProgressInfo, width: int = 30) -> str:
     speed = f"{info.bytes_per_second / 2**20:.1f} MiB/s"
     if info.fraction is None:
         return f"{label} {_mib(info.bytes_done)} {speed}"
-    filled = round(width * min(info.fraction, 1.0))
-    bar = "#" * filled + "." * (width - filled)
     sizes = f"{info.bytes_done / 2**20:.1f}/{info.bytes_total / 2**20:.1f} MiB"
-    return f"{label} [{bar}] {info.fraction:4.0%} {sizes} {speed}"
+    return f"{label} {bar(info.fraction, width)} {info.fraction:4.0%} {sizes} {speed}"
 
 
 def _mib(size: int) -> str:
