@@ -200,8 +200,9 @@ class RunSettings:
         Field("int", 0, 1_000_000), window=(0, 10_000, 5))  # fmt: skip
     # Beyond the classic method (crowsonkb/style-transfer-pytorch; Gatys et al. 2017):
     padding: str = setting(
-        "zeros", "Padding", "replicate or reflect padding of the first convolutions avoids "
-        "dark or busy borders", choices=_labelled(PADDINGS), preset=True)  # fmt: skip
+        "zeros", "Padding", "how the first convolutions see past the picture's edge; on "
+        "the trained VGG16 all three gave the same borders (bench/README.md)",
+        choices=_labelled(PADDINGS), preset=True)  # fmt: skip
     style_statistic: str = setting(
         "gram", "Style statistic", "moments match each feature's mean and spread "
         "(Wasserstein-2): steadier colours than Gram",

@@ -207,8 +207,9 @@ class VGGFeatures(nn.Module):
             elif isinstance(module, nn.MaxPool2d) and pooling != "max":
                 module = _AvgPool(scale=2.0 if pooling == "avg_scaled" else 1.0)
             elif isinstance(module, nn.Conv2d) and name.startswith("conv1_"):
-                # Zero padding reads as a dark frame and the style loss paints dark, smeared
-                # borders to match; replicate or reflect padding in the first block avoids it.
+                # Zero padding reads as a dark frame, which may make the style loss paint dark
+                # borders; other paddings in the first block remove the frame. Measured on the
+                # trained VGG16 the borders came out the same (bench/padding_trained.py).
                 module.padding_mode = padding
             modules.append((name, module))
         self.net = nn.Sequential(OrderedDict(modules))
