@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
-from gui.qimage import pil_to_qimage
+from gui.qimage import array_to_qimage, pil_to_qimage
 from gui.state import AppState
 
 MIN_ZOOM, MAX_ZOOM = 0.05, 32.0
@@ -39,8 +40,10 @@ class PreviewCanvas(QWidget):
 
     # --- what is shown ----------------------------------------------------------------
 
-    @Slot(QImage)
-    def show_image(self, image: QImage) -> None:
+    @Slot(object)
+    def show_image(self, picture: np.ndarray | QImage) -> None:
+        """Show a picture: the state's (H, W, 3) uint8 RGB array, made a Qt image here."""
+        image = picture if isinstance(picture, QImage) else array_to_qimage(picture)
         first = self.pixmap is None or self.pixmap.size() != image.size()
         self.pixmap = QPixmap.fromImage(image)
         if first and self.fit:

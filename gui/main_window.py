@@ -1,21 +1,19 @@
-"""The main window: panes left, canvas in the middle, run controls and settings right."""
+"""The main window: panes left, canvas in the middle, run controls and settings right.
+Its parts: the menus (gui/menus.py), the banners (gui/message_bars.py), the run panel
+(gui/run_panel.py), the settings (gui/controls.py)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QCoreApplication, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtCore import QByteArray, QCoreApplication, Qt, Slot
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QProgressBar,
-    QPushButton,
     QScrollArea,
     QSplitter,
     QToolButton,
@@ -28,12 +26,14 @@ from gui.canvas import PreviewCanvas
 from gui.closing import CANCEL, DISCARD, SAVE, ask_before_closing
 from gui.controls import ControlsPanel
 from gui.drop_panes import ContentPane, StylePane
-from gui.loss_plot import LossPlot
+from gui.menus import WindowMenus
+from gui.message_bars import MessageBar, RestoreBar
 from gui.preset_files import PRESET_FILTER
 from gui.run_keys import RunKeys
+from gui.run_panel import RunPanel
 from gui.save_names import save_start_folder, suggested_name
 from gui.snapshots import SnapshotStrip
-from gui.state import IDLE, PAUSED, PAUSING, RUNNING, AppState, elapsed_text
+from gui.state import AppState
 from gui.weights_dialog import WeightsDialog, friendly_reason
 
 SAVE_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;TIFF (*.tif *.tiff);;WebP (*.webp)"
@@ -52,230 +52,6 @@ STYLE_SHEET = """
 #MessageBar[level="error"] QLabel, #MessageBar[level="oom"] QLabel { color: white; }
 #BigNumber { font-size: 15pt; font-weight: 600; }
 """
-
-
-class MessageBar(QFrame):
-    """A message in the window (never a modal box): errors stay, notes fade after a while."""
-
-    def __init__(self, state: AppState, parent=None):
-        super().__init__(parent)
-        self.state = state
-        self.setObjectName("MessageBar")
-        self.text = QLabel(wordWrap=True)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.again = QPushButton("Try again")
-        self.again.setToolTip("Go on from the last good image at the same size")
-        self.smaller = QPushButton("Retry at half size")
-        self.cpu = QPushButton("Retry on the CPU")
-        self.use_settings = QPushButton("Use this picture's settings")
-        close = QToolButton(text="✕", autoRaise=True)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 4, 4)
-        layout.addWidget(self.text, 1)
-        layout.addWidget(self.again)
-        layout.addWidget(self.smaller)
-        layout.addWidget(self.cpu)
-        layout.addWidget(self.use_settings)
-        layout.addWidget(close)
-        self.timer = QTimer(self, singleShot=True, interval=8000)
-        self.timer.timeout.connect(self.hide)
-        close.clicked.connect(self.hide)
-        self.again.clicked.connect(self._retry_same)
-        self.smaller.clicked.connect(self._retry_smaller)
-        self.cpu.clicked.connect(self._retry_cpu)
-        self.use_settings.clicked.connect(self._use_settings)
-        state.message.connect(self.show_message)
-        state.settingsOffered.connect(self._offer_settings)
-        # An error stays until a later action succeeds: a new photo or painting, a Start.
-        state.contentChanged.connect(self._clear_error)
-        state.stylesChanged.connect(self._clear_error)
-        state.statusChanged.connect(self._on_status)
-        self.hide()
-
-    @Slot(str, str)
-    def show_message(self, level: str, text: str) -> None:
-        if level == "warning" and self.isVisibleTo(self.parentWidget()):
-            if self.property("level") == "warning" and text not in self.text.text():
-                text = f"{self.text.text()}\n{text}"  # launch can bring two: keep both
-        self.text.setText(text)
-        self.setProperty("level", level)
-        self.style().unpolish(self)
-        self.style().polish(self)
-        self.again.setVisible(level == "oom")
-        self.smaller.setVisible(level == "oom")
-        self.cpu.setVisible(level == "oom")
-        self.use_settings.setVisible(False)
-        self.show()
-        if level == "info":
-            self.timer.start()
-        else:
-            self.timer.stop()
-
-    @Slot()
-    def _clear_error(self) -> None:
-        if self.property("level") in ("error", "oom"):
-            self.hide()
-
-    @Slot(str)
-    def _on_status(self, status: str) -> None:
-        if status == "running":
-            self._clear_error()
-
-    @Slot(str, bool)
-    def _offer_settings(self, text: str, usable: bool) -> None:
-        self.show_message("warning" if usable else "error", text)
-        self.use_settings.setVisible(usable)
-
-    @Slot()
-    def _use_settings(self) -> None:
-        self.hide()
-        self.state.use_offered_settings()
-
-    @Slot()
-    def _retry_same(self) -> None:
-        self.hide()
-        self.state.retry()
-
-    @Slot()
-    def _retry_smaller(self) -> None:
-        self.hide()
-        self.state.retry(size=max(64, self.state.settings.size // 2))
-
-    @Slot()
-    def _retry_cpu(self) -> None:
-        self.hide()
-        self.state.retry(device="cpu")
-
-
-class RestoreBar(QFrame):
-    """Offers an autosaved session at launch, without blocking the window."""
-
-    def __init__(self, state: AppState, parent=None):
-        super().__init__(parent)
-        self.state = state
-        self.setObjectName("RestoreBar")
-        self.text = QLabel(wordWrap=True)
-        self.restore = QPushButton("Restore")
-        self.discard = QPushButton("Discard")
-        self.restore.setToolTip("Bring back the photo, paintings, settings, snapshots and image")
-        self.discard.setToolTip("Delete the autosaved session and start afresh")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 4, 4)
-        layout.addWidget(self.text, 1)
-        layout.addWidget(self.restore)
-        layout.addWidget(self.discard)
-        self.restore.clicked.connect(self._on_restore)
-        self.discard.clicked.connect(self._on_discard)
-        state.sessionOffered.connect(self.offer)
-        self.hide()
-
-    @Slot(object)
-    def offer(self, session) -> None:
-        if session is None:
-            self.hide()
-            return
-        self.text.setText(f"Restore the session from {saved_time_text(session.saved_at)} "
-                          f"(step {session.iteration})?")  # fmt: skip
-        self.show()
-
-    @Slot()
-    def _on_restore(self) -> None:
-        self.state.restore_session()
-
-    @Slot()
-    def _on_discard(self) -> None:
-        self.state.discard_offered_session()
-
-
-def saved_time_text(saved_at: float) -> str:
-    """ "14:05", or "12 Mar 14:05" for another day."""
-    when = time.localtime(saved_at)
-    same_day = time.strftime("%Y%m%d", when) == time.strftime("%Y%m%d")
-    return time.strftime("%H:%M" if same_day else "%d %b %H:%M", when)
-
-
-class RunPanel(QWidget):
-    """Start / Pause / Stop, progress numbers and the loss plot."""
-
-    def __init__(self, state: AppState, parent=None):
-        super().__init__(parent)
-        self.state = state
-        self.start = QPushButton("Start")
-        self.start.setDefault(True)
-        self.pause = QPushButton("Pause")
-        self.stop = QPushButton("Stop")
-        self.start.setToolTip("Start (Ctrl+Return)")
-        self.pause.setToolTip("Pause / resume (Space)")
-        self.stop.setToolTip("Stop (Esc)")
-        self.progress = QProgressBar(textVisible=False)
-        self.progress.setMaximumHeight(8)
-        self.iteration = QLabel("–", objectName="BigNumber")
-        self.speed = QLabel("–", objectName="BigNumber")
-        self.left = QLabel("–", objectName="BigNumber")
-        self.plot = LossPlot(state)
-        buttons = QHBoxLayout()
-        for button in (self.start, self.pause, self.stop):
-            buttons.addWidget(button)
-        numbers = QGridLayout()
-        for column, (title, label) in enumerate(
-            (("step", self.iteration), ("it/s", self.speed), ("time left", self.left))
-        ):
-            caption = QLabel(title, objectName="Caption")
-            numbers.addWidget(label, 0, column)
-            numbers.addWidget(caption, 1, column)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addLayout(numbers)
-        layout.addWidget(self.plot)
-        self.start.clicked.connect(self.start_run)
-        self.pause.clicked.connect(state.toggle_pause)
-        self.stop.clicked.connect(state.stop)
-        for signal in (state.statusChanged, state.contentChanged, state.stylesChanged):
-            signal.connect(self.refresh)
-        state.progressChanged.connect(self._on_progress)
-        self.refresh()
-
-    @Slot()
-    def start_run(self) -> None:
-        self.state.start()
-
-    @Slot()
-    def refresh(self, *_) -> None:
-        status = self.state.status
-        self.start.setEnabled(self.state.can_start())
-        self.pause.setEnabled(status in (RUNNING, PAUSING, PAUSED))
-        self.pause.setText("Resume" if status in (PAUSING, PAUSED) else "Pause")
-        self.stop.setEnabled(status in (RUNNING, PAUSING, PAUSED))
-        if status == IDLE:
-            self.left.setText("–")
-            self.speed.setText("–")
-        elif self.state.report is None:  # a new run: no numbers of the last one stay up
-            settings = self.state.settings
-            total, done = settings.steps * len(settings.sizes), self.state.start_step
-            self.progress.setRange(0, total)
-            self.progress.setValue(done)
-            self.iteration.setText(step_count_text(done, total, len(settings.sizes)))
-            self.left.setText("–")
-            self.speed.setText("–")
-
-    @Slot(object)
-    def _on_progress(self, report) -> None:
-        self.progress.setRange(0, report.total_steps)
-        self.progress.setValue(report.iteration)
-        scales = len((self.state.run_settings or self.state.settings).sizes)
-        self.iteration.setText(step_count_text(report.iteration, report.total_steps, scales))
-        rate = self.state.rate
-        self.speed.setText(f"{rate:.1f}" if rate >= 1 else f"{rate:.2f}")
-        remaining = report.total_steps - report.iteration
-        self.left.setText(elapsed_text(remaining / rate) if rate > 0 else "–")
-
-
-def step_count_text(done: int, total: int, scales: int) -> str:
-    """ "41 / 300 (2 scales)": the total counts every scale of a coarse-to-fine run, so the
-    scales are named, or 300 would contradict "Steps per scale: 150"."""
-    return f"{done} / {total}" + (f" ({scales} scales)" if scales > 1 else "")
 
 
 class MainWindow(QMainWindow):
@@ -317,7 +93,7 @@ class MainWindow(QMainWindow):
         self.fit_button.clicked.connect(self.canvas.fit_to_window)
         self.actual_button.clicked.connect(self.canvas.actual_size)
         self.compare_button.toggled.connect(self.canvas.set_compare)
-        self.live_button.clicked.connect(self._view_live)
+        self.live_button.clicked.connect(self.view_live)
         for button in (self.fit_button, self.actual_button, self.compare_button, self.live_button):
             bar.addWidget(button)
         bar.addStretch(1)
@@ -352,10 +128,8 @@ class MainWindow(QMainWindow):
         left.setMinimumWidth(240)
         right.setMinimumWidth(300)
         self.setCentralWidget(splitter)
-        self._make_menus()
+        self.menus = WindowMenus(self)
         self.run_keys = RunKeys(self, state)
-        state.statusChanged.connect(self._enable_run_actions)
-        self._enable_run_actions()
         state.needsWeights.connect(self.show_weights_dialog)
         state.statusChanged.connect(self._on_status)
         for signal in (state.contentChanged, state.stylesChanged):
@@ -365,68 +139,22 @@ class MainWindow(QMainWindow):
         state.setParent(self)  # last: on deletion the widgets go first, then the state
         self._startup_checks()
 
-    # --- menus and shortcuts ---------------------------------------------------------------
-
-    def _make_menus(self) -> None:
-        def action(menu, text, slot, shortcut=None):
-            item = QAction(text, self)
-            if shortcut is not None:
-                item.setShortcut(QKeySequence(shortcut))
-            item.triggered.connect(slot)
-            menu.addAction(item)
-            return item
-
-        file = self.menuBar().addMenu("&File")
-        action(file, "Open photo…", self.content_pane.browse, QKeySequence.StandardKey.Open)
-        action(file, "Add painting…", self.style_pane.browse, "Ctrl+Shift+O")
-        action(file, "Paste as photo", self.content_pane.paste, QKeySequence.StandardKey.Paste)
-        action(file, "Paste as painting", self.style_pane.paste, "Ctrl+Shift+V")
-        file.addSeparator()
-        action(file, "Save image…", self.save_dialog, QKeySequence.StandardKey.Save)
-        action(file, "Save settings as preset…", self.save_preset_dialog)
-        action(file, "Load preset…", self.load_preset_dialog)
-        file.addSeparator()
-        action(file, "Model weights…", self._open_weights)
-        # Ctrl+Q spelled out: StandardKey.Quit is empty on Windows and on bare Linux desktops.
-        quit_action = action(file, "Quit", self.quit, "Ctrl+Q")
-        # Also from the weights dialog (its own window) and any other window of the app.
-        quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
-        run = self.menuBar().addMenu("&Run")
-        action(run, "Start", self.run_panel.start_run, "Ctrl+Return")
-        self.pause_action = action(run, "Pause / resume", self.state.toggle_pause, "Space")
-        self.stop_action = action(run, "Stop", self.state.stop, "Esc")
-        view = self.menuBar().addMenu("&View")
-        action(view, "Fit to window", self.canvas.fit_to_window, "Ctrl+0")
-        action(view, "Actual pixels (100%)", self.canvas.actual_size, "Ctrl+1")
-        zoom_in = action(view, "Zoom in", self._zoom_in, QKeySequence.StandardKey.ZoomIn)
-        # Ctrl+= too, as in Krita and GIMP: "+" needs Shift on most keyboards.
-        zoom_in.setShortcuts([*zoom_in.shortcuts(), QKeySequence("Ctrl+=")])
-        action(view, "Zoom out", self._zoom_out, QKeySequence.StandardKey.ZoomOut)
-        action(view, "Before / after", self.compare_button.toggle, "B")
-        action(view, "Live view", self._view_live, "L")
-
     @Slot()
-    def _zoom_in(self) -> None:
+    def zoom_in(self) -> None:
         self.canvas.set_zoom(self.canvas.zoom * 1.25)
 
     @Slot()
-    def _zoom_out(self) -> None:
+    def zoom_out(self) -> None:
         self.canvas.set_zoom(self.canvas.zoom / 1.25)
 
     @Slot()
-    def _view_live(self) -> None:
+    def view_live(self) -> None:
         self.state.view_snapshot(None)
         self.snapshots.clearSelection()
 
     @Slot(float)
     def _on_zoom(self, zoom: float) -> None:
         self.zoom_label.setText(f"{zoom * 100:.0f}%")
-
-    @Slot()
-    def _enable_run_actions(self, *_) -> None:
-        # Without a run, Space and Esc stay with the focused widget (a check box, a button).
-        self.pause_action.setEnabled(self.state.active)
-        self.stop_action.setEnabled(self.state.active)
 
     @Slot(str)
     def _on_status(self, status: str) -> None:
@@ -489,7 +217,7 @@ class MainWindow(QMainWindow):
         self.weights_dialog.raise_()
 
     @Slot()
-    def _open_weights(self) -> None:
+    def open_weights(self) -> None:
         self.show_weights_dialog("Download or import the network weights.")
 
     # --- geometry and shutdown -----------------------------------------------------------------

@@ -1,63 +1,49 @@
 """The GUI's one state object. Widgets read it and call its methods; only it talks to
 the worker. Each piece of state has its own changed-signal.
 
-Its parts live beside it: the dropped images (gui/sources.py), the run's status and rate
-(gui/run_status.py), autosave and restore (gui/session_keeper.py). The settings are
-the engine's RunSettings, one copy: what the window edits; what actually ran comes back
-with each step report (`run_settings`), and that is what a saved picture carries."""
+It is made of parts, each in its own file: the settings, presets and model choice
+(gui/run_settings_state.py) and the results, snapshots and session
+(gui/results_state.py); the dropped images (gui/sources.py), the run's status and rate
+(gui/run_status.py) and autosave and restore (gui/session_keeper.py) live beside it.
+What the window edits is `settings`; what actually ran comes back with each step report
+(`run_settings`), and that is what a saved picture carries."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtGui import QImage
 
-from engine.files import describe_os_error, write_atomically
-from engine.images import ImageError, load_image, save_image
-from engine.model_choice import ModelChoice, model_choices, pick_model
-from engine.presets import apply_preset, matching_preset, preset_names
+from engine.images import ImageError, load_image
+from engine.model_choice import ModelChoice
+from engine.presets import preset_names
 from engine.run import StepReport
-from engine.session import Session, read_json
+from engine.session import Session
 from engine.settings import LIVE_FIELDS, RunSettings, with_size
 from gui.preferences import Preferences
-from gui.preset_files import not_a_preset_text, picture_settings
-from gui.qimage import pil_to_qimage
+from gui.results_state import ResultsPart, Snapshot
+from gui.run_settings_state import GUI_DEFAULTS, RunSettingsPart, saved_settings
 from gui.run_status import RateMeter, RunStatus, elapsed_text
 from gui.session_keeper import SessionKeeper
-from gui.sources import SourceImage, blend_weights, fitted_blend, load_sources, thumbnail
+from gui.sources import SourceImage, blend_weights, load_sources, thumbnail
 from gui.worker import EngineWorker, NetworkLoader, RunRequest, WorkerThread
 
 log = logging.getLogger(__name__)
 SHUTDOWN_WAIT_MS = 10_000
 IDLE, RUNNING, PAUSING, PAUSED, STOPPING = RunStatus  # the names the views compare with
-
-# What the window starts with: a good picture on a CPU in a few minutes (and on a GPU in
-# seconds). The engine's own defaults (512 px, 300 steps) are the published ones.
-# Coarse to fine: the first stylised picture comes at half size, and bench/README.md
-# measured it reaching the common quality level in about half the time of one size.
-GUI_DEFAULTS = RunSettings(size=384, scales=(192, 384), steps=150, snapshot_every=25)
 __all__ = ["AppState", "SourceImage", "Snapshot", "GUI_DEFAULTS", "elapsed_text"]
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    iteration: int
-    image: Image.Image
-    thumbnail: Image.Image
-    settings: RunSettings | None = None  # what made it; saved with it
-
-
-class AppState(QObject):
+class AppState(RunSettingsPart, ResultsPart, QObject):
     settingsChanged = Signal(object)
     contentChanged = Signal()
     stylesChanged = Signal()
     statusChanged = Signal(str)
-    displayChanged = Signal(QImage)  # what the canvas shows: newest frame or a snapshot
+    # What the canvas shows, newest frame or a snapshot: an (H, W, 3) uint8 RGB array.
+    displayChanged = Signal(object)
     progressChanged = Signal(object)  # StepReport
     lossesAppended = Signal(object)  # list of (iteration, content, style)
     historyCleared = Signal()
@@ -81,7 +67,7 @@ class AppState(QObject):
     ):
         super().__init__(parent)
         self.preferences = preferences
-        self.settings = _saved_settings(preferences).replace(style_blend=())  # no paintings yet
+        self.settings = saved_settings(preferences).replace(style_blend=())  # no paintings yet
         # The preset the settings came from; shown as "<name> (modified)" after a change.
         saved_preset = preferences.get("preset")
         self.preset: str | None = saved_preset if saved_preset in preset_names() else None
@@ -98,8 +84,7 @@ class AppState(QObject):
         self.start_step = 0  # the step the current or last run started from
         self._saved_report: StepReport | None = None  # the report of the last saved picture
         self._rate = RateMeter()
-        self.frame: np.ndarray | None = None
-        self.frame_image: QImage | None = None  # the worker's, made off the GUI thread
+        self.frame: np.ndarray | None = None  # the newest picture, (H, W, 3) uint8 RGB
         self.snapshots: list[Snapshot] = []
         self.viewing: int | None = None  # index of the snapshot on the canvas, None: live
         self._init_image: Image.Image | None = None
@@ -160,7 +145,7 @@ class AppState(QObject):
         self.content = SourceImage.from_pil(image, label)
         self.resume_image = None  # a restored image belongs to the old photo
         if not self.active:  # so do the last result and its snapshots: the canvas shows the photo
-            self.frame = self.frame_image = self.report = self.viewing = None
+            self.frame = self.report = self.viewing = None
             self._keep_snapshots_to(-1)
         self.contentChanged.emit()
 
@@ -217,107 +202,6 @@ class AppState(QObject):
         if sum(weights) <= 0:  # no painting at all: equal weights, as before any was set
             weights = []
         self.set_settings(style_blend=tuple(weights))
-
-    # --- settings ------------------------------------------------------------------------
-
-    def set_settings(self, **changes) -> bool:
-        """Change settings; live ones reach a running or paused run at its next step."""
-        try:
-            settings = self.settings.replace(**changes)
-        except (TypeError, ValueError) as error:
-            self.message.emit("error", str(error))
-            self.settingsChanged.emit(self.settings)  # controls show what is in force again
-            return False
-        self._use_settings(settings)
-        return True
-
-    def apply_preset(self, name: str) -> None:
-        """Put a named preset's fields on top of the current settings (weights are kept)."""
-        if name not in preset_names():
-            return
-        self.preset = name
-        self.preferences.set("preset", name)
-        self._use_settings(apply_preset(self.settings, name))
-
-    def preset_label(self) -> str:
-        """ "Smooth", "Smooth (modified)" after a change to a preset's field, or "Custom"."""
-        match = matching_preset(self.settings)
-        if match is not None:
-            return match
-        return f"{self.preset} (modified)" if self.preset else "Custom"
-
-    def _use_settings(self, settings: RunSettings, send: bool = True) -> None:
-        # A blend saved for another number of paintings does not fit these: equal weights.
-        settings = settings.replace(style_blend=fitted_blend(settings.style_blend,
-                                                             len(self.styles)))  # fmt: skip
-        if settings == self.settings:
-            return
-        old, self.settings = self.settings, settings
-        match = matching_preset(settings)
-        if match is not None:
-            self.preset = match
-            self.preferences.set("preset", match)
-        self.settingsChanged.emit(settings)
-        if self.style_weights() != blend_weights(old.style_blend, len(self.styles)):
-            self.stylesChanged.emit()
-        # Only what really changed goes to the run: each update resets L-BFGS's memory.
-        live = {key: getattr(settings, key) for key in LIVE_FIELDS
-                if getattr(settings, key) != getattr(old, key)}  # fmt: skip
-        if send and self.active and live:
-            self.worker.update(live)
-
-    def save_preset(self, path: str) -> None:
-        try:
-            write_atomically(Path(path), self.settings.to_json())
-            self._remember_folder("preset_folder", path)
-            self.message.emit("info", f"Preset saved to {Path(path).name}.")
-        except OSError as error:
-            self.message.emit("error", f"{path}: could not save ({describe_os_error(error)})")
-
-    def load_preset(self, path: str) -> bool:
-        try:
-            # The one data file loader, then every field's rule: a preset that cannot run is
-            # refused here, before it reaches the preferences and every later launch. The
-            # user's own file is left where it is (it is theirs, not in Impasto's folders).
-            settings = RunSettings.from_dict(read_json(Path(path)))
-        except (OSError, ValueError) as error:
-            offer = picture_settings(path, self.settings)  # an Impasto picture, maybe
-            if offer is not None:
-                self.offered_settings = offer.settings
-                self.settingsOffered.emit(offer.text, offer.settings is not None)
-                return False
-            reason = str(error).removeprefix(f"{Path(path)}: ")
-            self.message.emit("error", not_a_preset_text(path, reason))
-            return False
-        self._remember_folder("preset_folder", path)
-        self._use_settings(settings)
-        return True
-
-    def use_offered_settings(self) -> None:
-        """ "Use this picture's settings", after Load preset was given an Impasto picture."""
-        settings, self.offered_settings = self.offered_settings, None
-        if settings is not None:
-            self._use_settings(settings)
-            self.message.emit("info", "Using the picture's settings.")
-
-    # --- model ---------------------------------------------------------------------------
-
-    def refresh_models(self) -> None:
-        """Look again at what is installed (manifests only); keep the choice if it still is."""
-        self.models = model_choices()
-        self.model = pick_model(self.models, self.model or self.preferences.get("model"))
-        self.modelsChanged.emit()
-
-    def set_model(self, name: str) -> bool:
-        """Run the installed catalogue model `name` from the next Start; remembered."""
-        choice = next((c for c in self.models if c.name == name), None)
-        if choice is None or not choice.installed or self.active:
-            return False
-        if name != self.model:
-            self.model = name
-            self.preferences.set("model", name)
-            self.modelsChanged.emit()
-        return True
 
     # --- running ---------------------------------------------------------------------------
 
@@ -386,70 +270,6 @@ class AppState(QObject):
         if self.set_settings(**changes):
             self.start(init)
 
-    # --- snapshots and results -------------------------------------------------------------
-
-    def view_snapshot(self, index: int | None) -> None:
-        self.viewing = index if index is not None and 0 <= index < len(self.snapshots) else None
-        if self.viewing is None:
-            if self.frame_image is not None:
-                self.displayChanged.emit(self.frame_image)
-        else:
-            self.displayChanged.emit(pil_to_qimage(self.snapshots[self.viewing].image))
-
-    def restore_snapshot(self, index: int) -> None:
-        """Continue from a snapshot, counting on from its step, in the current run or in a
-        new one. The history up to it stays; what came after it gives way to the new steps."""
-        snapshot = self.snapshots[index]
-        if self.active:
-            self.worker.restore(snapshot.image, snapshot.iteration)
-            self._keep_snapshots_to(snapshot.iteration)
-            self.view_snapshot(None)
-        else:
-            self.start(init_image=snapshot.image, from_step=snapshot.iteration)
-
-    def _keep_snapshots_to(self, step: int) -> None:
-        self.snapshots = [snap for snap in self.snapshots if snap.iteration <= step]
-        self.snapshotsChanged.emit()
-
-    def result_image(self) -> Image.Image | None:
-        """What is on the canvas (newest frame or viewed snapshot) at the output size."""
-        if self.viewing is not None:
-            image = self.snapshots[self.viewing].image
-        elif self.frame is not None:
-            image = Image.fromarray(self.frame, "RGB")
-        else:
-            return None
-        size = (self.run_settings or self.settings).size
-        if max(image.size) < size:  # a coarse scale of coarse-to-fine: bring it to size
-            scale = size / max(image.size)
-            new = (round(image.width * scale), round(image.height * scale))
-            image = image.resize(new, Image.Resampling.LANCZOS)
-        return image
-
-    def unsaved_result(self) -> bool:
-        """Whether a run made a picture since the last save (closing asks about it)."""
-        return self.report is not None and self.report is not self._saved_report
-
-    def save_result(self, path: str) -> bool:
-        image = self.result_image()
-        if image is None:
-            self.message.emit("error", "Nothing to save yet: start a run first.")
-            return False
-        # What made this picture, as the engine ran it (a rollback may have lowered the
-        # learning rate; a live change may have come since): the viewed snapshot's, else
-        # the newest step's.
-        made_by = self.snapshots[self.viewing].settings if self.viewing is not None else None
-        settings = (made_by or self.run_settings or self.settings).to_dict()
-        try:
-            save_image(image, path, settings)
-        except ImageError as error:
-            self.message.emit("error", str(error))
-            return False
-        self._remember_folder("save_folder", path)
-        self._saved_report = self.report
-        self.message.emit("info", f"Saved {Path(path).name} ({image.width}×{image.height} px).")
-        return True
-
     # --- weights -----------------------------------------------------------------------------
 
     def download_weights(self, name: str) -> None:
@@ -469,73 +289,6 @@ class AppState(QObject):
         self.refresh_models()
         self.set_model(name)
         self.weightsReady.emit(name)
-
-    # --- autosave and restore -------------------------------------------------------------
-
-    def session(self) -> Session | None:
-        """Everything needed to pick the work up again, or None before there is any."""
-        if self.content is None or not self.styles or self.frame is None:
-            return None
-        iteration = self.report.iteration if self.report is not None else 0
-        latest = Image.fromarray(self.frame.copy(), "RGB")
-        if self.snapshots and self.snapshots[-1].iteration >= iteration:
-            # A snapshot arrives before the (rate-limited) frame of its step: it is newer.
-            iteration, latest = self.snapshots[-1].iteration, self.snapshots[-1].image
-        return Session(
-            settings=self.settings,
-            content=self.content.image,
-            styles=[style.image for style in self.styles],
-            content_label=self.content.label,
-            style_labels=[style.label for style in self.styles],
-            iteration=iteration,
-            latest=latest,
-            snapshots=[(snap.iteration, snap.image) for snap in self.snapshots],
-        )
-
-    @Slot()
-    def autosave(self) -> None:
-        self.sessions.save()
-
-    def _newest_frame(self) -> object:
-        return self.frame
-
-    def look_for_session(self) -> None:
-        self.sessions.look()
-
-    def restore_session(self) -> bool:
-        """Bring back the offered session: inputs, settings, snapshots and latest image.
-        Start then goes on from the latest image."""
-        session = self.sessions.take_pending()
-        if session is None or self.active:
-            return False
-        labels = [*session.style_labels, *[f"painting {i + 1}" for i in
-                                          range(len(session.styles))]]  # fmt: skip
-        self.content = SourceImage.from_pil(session.content, session.content_label)
-        self.styles = [SourceImage.from_pil(image, labels[i]) for i, image in
-                       enumerate(session.styles)]  # fmt: skip
-        self._use_settings(session.settings)
-        self.snapshots = [Snapshot(n, image, thumbnail(image)) for n, image in session.snapshots]
-        self.viewing, self.report, self.run_settings = None, None, None
-        latest = session.latest or (self.snapshots[-1].image if self.snapshots else None)
-        self.resume_image = latest
-        self.contentChanged.emit()
-        self.stylesChanged.emit()
-        self.snapshotsChanged.emit()
-        self.historyCleared.emit()
-        if latest is not None:
-            self.frame = np.asarray(latest.convert("RGB")).copy()
-            self.frame_image = pil_to_qimage(latest)
-            self.displayChanged.emit(self.frame_image)
-        self.message.emit("info", f"Restored the session at step {session.iteration}: "
-                          "Start goes on from this image.")  # fmt: skip
-        return True
-
-    def discard_offered_session(self) -> None:
-        self.sessions.discard_pending()
-
-    @Slot(str)
-    def _on_warning(self, text: str) -> None:
-        self.message.emit("warning", text)
 
     # --- shutdown -----------------------------------------------------------------------------
 
@@ -572,7 +325,7 @@ class AppState(QObject):
         frame = self.worker.take_frame()
         if frame is None:
             return
-        self.frame, self.frame_image = frame.array, frame.image
+        self.frame = frame.array
         if frame.report is not None and frame.report.settings is not None:
             self._follow_the_engine(frame.report.settings, frame.settled)
         if frame.history:
@@ -580,7 +333,7 @@ class AppState(QObject):
         if frame.report is not None and frame.report is not self.report:
             self._on_report(frame.report)
         if self.viewing is None:
-            self.displayChanged.emit(frame.image)
+            self.displayChanged.emit(frame.array)
 
     def _follow_the_engine(self, ran: RunSettings, settled: bool) -> None:
         """The engine is the authority on what runs. With no change of ours on its way, a
@@ -650,13 +403,3 @@ class AppState(QObject):
 
     def _remember_folder(self, key: str, path: str) -> None:
         self.preferences.set(key, str(Path(path).resolve().parent))
-
-
-def _saved_settings(preferences: Preferences) -> RunSettings:
-    data = preferences.get("settings")
-    if isinstance(data, dict):
-        try:
-            return RunSettings.from_dict(data)
-        except ValueError:
-            pass
-    return GUI_DEFAULTS

@@ -24,7 +24,6 @@ import numpy as np
 import torch
 from PIL import Image
 from PySide6.QtCore import QObject, QThread, Signal, Slot
-from PySide6.QtGui import QImage
 from shiboken6 import isValid
 
 from engine.device import describe_device, is_out_of_memory, pick_device, release_memory
@@ -32,7 +31,6 @@ from engine.images import ImageError, resize_longest
 from engine.run import Network, RunOutOfMemory, RunStalled, StepReport, StyleTransfer
 from engine.settings import RunSettings
 from engine.vgg import WeightsError
-from gui.qimage import array_to_qimage
 
 FRAME_INTERVAL = 0.05  # seconds: at most ~20 previews a second
 PREVIEW_MAX_SIDE = 4096  # previews are the full image; also what Save writes mid-run
@@ -74,7 +72,6 @@ class FixedNetwork:
 class Frame:
     report: StepReport | None
     array: np.ndarray  # (H, W, 3) uint8, a detached copy
-    image: QImage  # owns its pixels
     history: list[tuple[int, float, float]] = field(default_factory=list)  # (it, content, style)
     # No live change is on its way to the run: the report's settings are all in force, so
     # any difference from the window's is the engine's own (a rollback's learning rate).
@@ -327,7 +324,7 @@ class EngineWorker(QObject):
         array = run.preview(PREVIEW_MAX_SIDE)
         with self._cond:
             settled = self._updates_done == self._updates_asked
-        self._offer(Frame(report, array, array_to_qimage(array), settled=settled))
+        self._offer(Frame(report, array, settled=settled))
 
     def _publish_start(self, request: RunRequest) -> None:
         """Show the picture the run starts from at once: building the run (the content and
@@ -337,7 +334,7 @@ class EngineWorker(QObject):
             return
         source = request.init_image or request.content
         array = np.asarray(resize_longest(source, settings.sizes[0]).convert("RGB")).copy()
-        self._offer(Frame(None, array, array_to_qimage(array)))
+        self._offer(Frame(None, array))
 
     def _offer(self, frame: Frame) -> None:
         """Put `frame` in the one-frame mailbox (newest wins); signal if the GUI is idle."""

@@ -16,7 +16,7 @@ from engine.paths import autosave_folder, models_folder, preferences_folder
 from engine.settings import RunSettings
 from gui.app import create_window
 from gui.preferences import DEFAULTS, FILE_NAME, Preferences
-from gui.state import GUI_DEFAULTS, _saved_settings
+from gui.run_settings_state import GUI_DEFAULTS, saved_settings
 from tests.engine.test_datafile import dict_near, json_values
 
 GOOD = {**DEFAULTS, "settings": GUI_DEFAULTS.replace(steps=77).to_dict(), "geometry": "AAAA"}
@@ -36,7 +36,7 @@ def test_generated_preferences_load_as_the_right_types_or_are_set_aside(data):
             assert value is None or isinstance(value, dict)
         else:
             assert type(value) is type(default), key
-    assert isinstance(_saved_settings(preferences), RunSettings)
+    assert isinstance(saved_settings(preferences), RunSettings)
     assert bool(preferences.problem) == bool(kept_aside)
 
 

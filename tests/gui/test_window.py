@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
 
 from engine.images import load_image, read_settings
 from gui.worker import live_threads
@@ -35,7 +35,9 @@ def test_drop_run_pause_change_weight_resume_stop_save(window, qtbot, images, tm
     state.lossesAppended.connect(history.extend)
     qtbot.mouseClick(window.run_panel.start, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(frames) >= 4 and state.report is not None, timeout=WAIT_MS)
-    assert isinstance(frames[-1], QImage) and frames[-1].width() == 64
+    # The state hands the canvas plain arrays (no Qt types in the model); the canvas draws them.
+    assert isinstance(frames[-1], np.ndarray) and frames[-1].dtype == np.uint8
+    assert frames[-1].shape[1:] == (64, 3) and window.canvas.pixmap.width() == 64
     assert state.status == "running"
     assert not window.controls.size.isEnabled()  # shapes the run: locked while it goes
     assert window.controls.style_weight.isEnabled()  # live

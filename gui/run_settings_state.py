@@ -1,0 +1,139 @@
+"""The settings part of the GUI's state: the run settings the window edits, presets, and
+the model to run. AppState (gui/state.py) is made of it and holds the signals it emits.
+
+The settings are the engine's RunSettings, one copy: what the window edits. What actually
+ran comes back with each step report (AppState.run_settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.files import describe_os_error, write_atomically
+from engine.model_choice import model_choices, pick_model
+from engine.presets import apply_preset, matching_preset, preset_names
+from engine.session import read_json
+from engine.settings import LIVE_FIELDS, RunSettings
+from gui.preferences import Preferences
+from gui.preset_files import not_a_preset_text, picture_settings
+from gui.sources import blend_weights, fitted_blend
+
+# What the window starts with: a good picture on a CPU in a few minutes (and on a GPU in
+# seconds). The engine's own defaults (512 px, 300 steps) are the published ones.
+# Coarse to fine: the first stylised picture comes at half size, and bench/README.md
+# measured it reaching the common quality level in about half the time of one size.
+GUI_DEFAULTS = RunSettings(size=384, scales=(192, 384), steps=150, snapshot_every=25)
+
+
+class RunSettingsPart:
+    """Settings, presets and the model choice. A part of AppState, which has the signals,
+    the preferences, the paintings and the worker these methods use."""
+
+    def set_settings(self, **changes) -> bool:
+        """Change settings; live ones reach a running or paused run at its next step."""
+        try:
+            settings = self.settings.replace(**changes)
+        except (TypeError, ValueError) as error:
+            self.message.emit("error", str(error))
+            self.settingsChanged.emit(self.settings)  # controls show what is in force again
+            return False
+        self._use_settings(settings)
+        return True
+
+    def apply_preset(self, name: str) -> None:
+        """Put a named preset's fields on top of the current settings (weights are kept)."""
+        if name not in preset_names():
+            return
+        self.preset = name
+        self.preferences.set("preset", name)
+        self._use_settings(apply_preset(self.settings, name))
+
+    def preset_label(self) -> str:
+        """ "Smooth", "Smooth (modified)" after a change to a preset's field, or "Custom"."""
+        match = matching_preset(self.settings)
+        if match is not None:
+            return match
+        return f"{self.preset} (modified)" if self.preset else "Custom"
+
+    def _use_settings(self, settings: RunSettings, send: bool = True) -> None:
+        # A blend saved for another number of paintings does not fit these: equal weights.
+        settings = settings.replace(style_blend=fitted_blend(settings.style_blend,
+                                                             len(self.styles)))  # fmt: skip
+        if settings == self.settings:
+            return
+        old, self.settings = self.settings, settings
+        match = matching_preset(settings)
+        if match is not None:
+            self.preset = match
+            self.preferences.set("preset", match)
+        self.settingsChanged.emit(settings)
+        if self.style_weights() != blend_weights(old.style_blend, len(self.styles)):
+            self.stylesChanged.emit()
+        # Only what really changed goes to the run: each update resets L-BFGS's memory.
+        live = {key: getattr(settings, key) for key in LIVE_FIELDS
+                if getattr(settings, key) != getattr(old, key)}  # fmt: skip
+        if send and self.active and live:
+            self.worker.update(live)
+
+    def save_preset(self, path: str) -> None:
+        try:
+            write_atomically(Path(path), self.settings.to_json())
+            self._remember_folder("preset_folder", path)
+            self.message.emit("info", f"Preset saved to {Path(path).name}.")
+        except OSError as error:
+            self.message.emit("error", f"{path}: could not save ({describe_os_error(error)})")
+
+    def load_preset(self, path: str) -> bool:
+        try:
+            # The one data file loader, then every field's rule: a preset that cannot run is
+            # refused here, before it reaches the preferences and every later launch. The
+            # user's own file is left where it is (it is theirs, not in Impasto's folders).
+            settings = RunSettings.from_dict(read_json(Path(path)))
+        except (OSError, ValueError) as error:
+            offer = picture_settings(path, self.settings)  # an Impasto picture, maybe
+            if offer is not None:
+                self.offered_settings = offer.settings
+                self.settingsOffered.emit(offer.text, offer.settings is not None)
+                return False
+            reason = str(error).removeprefix(f"{Path(path)}: ")
+            self.message.emit("error", not_a_preset_text(path, reason))
+            return False
+        self._remember_folder("preset_folder", path)
+        self._use_settings(settings)
+        return True
+
+    def use_offered_settings(self) -> None:
+        """ "Use this picture's settings", after Load preset was given an Impasto picture."""
+        settings, self.offered_settings = self.offered_settings, None
+        if settings is not None:
+            self._use_settings(settings)
+            self.message.emit("info", "Using the picture's settings.")
+
+    # --- model ---------------------------------------------------------------------------
+
+    def refresh_models(self) -> None:
+        """Look again at what is installed (manifests only); keep the choice if it still is."""
+        self.models = model_choices()
+        self.model = pick_model(self.models, self.model or self.preferences.get("model"))
+        self.modelsChanged.emit()
+
+    def set_model(self, name: str) -> bool:
+        """Run the installed catalogue model `name` from the next Start; remembered."""
+        choice = next((c for c in self.models if c.name == name), None)
+        if choice is None or not choice.installed or self.active:
+            return False
+        if name != self.model:
+            self.model = name
+            self.preferences.set("model", name)
+            self.modelsChanged.emit()
+        return True
+
+
+def saved_settings(preferences: Preferences) -> RunSettings:
+    """The settings the window closed with, or GUI_DEFAULTS where none are usable."""
+    data = preferences.get("settings")
+    if isinstance(data, dict):
+        try:
+            return RunSettings.from_dict(data)
+        except ValueError:
+            pass
+    return GUI_DEFAULTS
