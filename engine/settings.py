@@ -138,17 +138,21 @@ class RunSettings:
         STYLE_LAYERS, "Style layers", "the layers whose Gram matrices carry the style",
         _LAYERS, items="text")  # fmt: skip
     style_layer_weights: tuple[float, ...] = setting(
-        (1.0,) * len(STYLE_LAYERS), "Style layer weights", "one weight per style layer; "
-        "shallow layers carry colour and brush texture, deep ones large shapes",
+        (1.0,) * len(STYLE_LAYERS), "Brushwork from fine to large", "how much each scale of "
+        "the painting counts, from fine brushwork and colour to large shapes (one weight per "
+        "style layer, shallow to deep)",
         _LAYER_WEIGHTS, live=True, preset=True, items="number")  # fmt: skip
     content_weight: float = setting(
-        1.0, "Content weight", "how much of the photo's shapes to keep", _WEIGHT, live=True,
+        1.0, "Photo strength", "how much of the photo's shapes to keep (content weight)", _WEIGHT,
+        live=True,
         window=(0.01, 100, 0))  # fmt: skip
     style_weight: float = setting(
-        5.0, "Style weight", "how strongly to paint in the style", _WEIGHT, live=True,
+        5.0, "Style strength", "how strongly to paint in the style (style weight)", _WEIGHT,
+        live=True,
         window=(0.05, 500, 0))  # fmt: skip
     tv_weight: float = setting(
-        1.0, "Smoothness (TV)", "smooths pixel noise; higher is softer", _WEIGHT, live=True,
+        1.0, "Smoothness", "smooths pixel noise; higher is softer (total variation weight)",
+        _WEIGHT, live=True,
         window=(0.01, 100, 0))  # fmt: skip
     # One blend weight per style image (the style rows' weights); empty means equal.
     style_blend: tuple[float, ...] = setting(
@@ -204,9 +208,11 @@ class RunSettings:
         "the trained VGG16 all three gave the same borders (bench/README.md)",
         choices=_labelled(PADDINGS), preset=True)  # fmt: skip
     style_statistic: str = setting(
-        "gram", "Style statistic", "moments match each feature's mean and spread "
-        "(Wasserstein-2): steadier colours than Gram",
-        choices=_labelled(STYLE_STATISTICS, **{"Gram + moments": "gram+moments"}),
+        "gram", "Style match", "textures match how the painting's features occur together "
+        "(Gram matrices, the paper's); colours and spread match each feature's mean and "
+        "spread (moments, Wasserstein-2): steadier colours",
+        choices=_labelled(STYLE_STATISTICS, Textures="gram", **{"Colours and spread": "moments",
+                          "Both": "gram+moments"}),
         preset=True)  # fmt: skip
     average: bool = setting(
         False, "Averaged image", "show and save a running average of the steps: Adam's "
@@ -218,14 +224,16 @@ class RunSettings:
         False, "Match colours to the photo", "recolour the paintings with the photo's "
         "palette first: their brushwork, its colours", _ON_OFF)  # fmt: skip
     carry_moments: bool = setting(
-        False, "Carry momentum across scales", "Adam keeps its momentum from one size to the "
-        "next: no jolt between scales", _ON_OFF, preset=True)  # fmt: skip
+        False, "Smooth hand-over between sizes", "with coarse to fine, go on from one size to "
+        "the next without a jolt (Adam keeps its momentum across scales)", _ON_OFF,
+        preset=True)  # fmt: skip
     # "mixed": the network runs in bfloat16 (autocast) where the device has it; Gram
     # matrices, losses and pixels stay fp32. Tensor cores make it faster on GPUs.
     precision: str = setting(
-        "fp32", "Precision", "mixed runs the network in bfloat16: faster on recent GPUs and "
-        "CPUs with bfloat16 units; elsewhere Impasto runs in full precision and says so",
-        choices=(("fp32", "Full (fp32)"), ("mixed", "Mixed (bf16)")))  # fmt: skip
+        "fp32", "Precision", "faster uses shorter numbers for the network: quicker on recent "
+        "GPUs and CPUs that have them, the picture almost the same; elsewhere Impasto runs "
+        "in full precision and says so (mixed: bfloat16 autocast; full: fp32)",
+        choices=(("fp32", "Full"), ("mixed", "Faster (mixed)")))  # fmt: skip
 
     def __post_init__(self) -> None:
         problems = self.field_problems()

@@ -13,7 +13,12 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox, QWidget
 
 from engine.settings import SPECS, RunSettings
-from gui.log_slider import LogSlider
+from gui.strength_slider import StrengthSlider
+
+STRENGTH_TIP = (
+    "50 is the usual weight; 100 is ten times it, 1 a tenth, 0 off. The box "
+    "beside it holds the exact weight."
+)
 
 
 def tooltip(name: str) -> str:
@@ -116,13 +121,14 @@ class BoundDoubleSpinBox(QDoubleSpinBox, _Bound):
         self.setValue(value)
 
 
-class BoundLogSlider(LogSlider, _Bound):
-    """A loss weight: decades matter more than digits."""
+class BoundStrengthSlider(StrengthSlider, _Bound):
+    """A loss weight as a strength, 50 at the engine's default weight: decades matter more
+    than digits, and a person reasons better about "stronger" than about 5 or 3e9."""
 
     def __init__(self, state, name: str, parent: QWidget | None = None):
-        low, high, _ = SPECS[name].window
-        super().__init__(low, high, parent)
+        super().__init__(getattr(RunSettings(), name), parent)
         self.bind(state, name)
+        self.slider.setToolTip(f"{tooltip(name)} {STRENGTH_TIP}")
         self.valueChanged.connect(self.commit)
 
     def current(self) -> float:
@@ -134,7 +140,7 @@ class BoundLogSlider(LogSlider, _Bound):
 
 def bound_control(state, name: str, parent: QWidget | None = None) -> QWidget:
     """The control a field's declaration asks for: a box for on/off, a list for choices,
-    a log slider for a loss weight (a number with a window range), else a number box."""
+    a strength slider for a loss weight (a number with a window range), else a number box."""
     spec = SPECS[name]
     if spec.rule.kind == "bool":
         return BoundCheckBox(state, name, parent)
@@ -143,5 +149,5 @@ def bound_control(state, name: str, parent: QWidget | None = None) -> QWidget:
     if spec.rule.kind == "int":
         return BoundSpinBox(state, name, parent)
     if spec.live:
-        return BoundLogSlider(state, name, parent)
+        return BoundStrengthSlider(state, name, parent)
     return BoundDoubleSpinBox(state, name, parent)

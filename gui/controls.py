@@ -22,17 +22,21 @@ from engine.device import absent_devices
 from engine.presets import preset_names
 from engine.settings import LIVE_FIELDS, SPECS, RunSettings, with_size
 from gui.bind import BoundSpinBox, bound_control, tooltip
-from gui.log_slider import TICKS, LogSlider
 from gui.state import AppState
+from gui.strength_slider import StrengthSlider
 
 PRESET_TIPS = {
-    "Classic (Gatys)": "The published method: L-BFGS on Gram matrices at one size.",
-    "Smooth": "Averaged Adam, Gram + moments, clean borders, coarse to fine: no speckle.",
+    "Classic (Gatys)": "The published method, at one size (L-BFGS, Gram matrices).",
+    "Smooth": "Clean strokes without speckle, coarse to fine (averaged Adam, textures and "
+    "colours matched, clean borders).",
     "Fast preview": "A quick look at 256 px in 40 steps a scale.",
 }
 MODEL_TIP = "The trained network that sees the style. File ▸ Model weights… adds more."
 MODEL_MISSING = "Not installed: File ▸ Model weights… to download or import it."
 NO_MODEL = "None installed: File ▸ Model weights…"
+# A VGG layer in words: its block (relu1_… to relu5_…) says how large a detail it sees.
+LAYER_WORDS = {"1": "Finest brushwork", "2": "Fine brushwork", "3": "Brush strokes",
+               "4": "Shapes", "5": "Large shapes"}  # fmt: skip
 COARSE_TIP = "Paint at half size first, then at full size: the first picture comes sooner."
 # The rows of the panel, top to bottom; a name is a RunSettings field, made from its
 # declaration; the names in capitals are the panel's own controls.
@@ -100,6 +104,7 @@ class ControlsPanel(QWidget):
         self.layers_form = QFormLayout(self.layers_box)
         self.layers_form.setContentsMargins(16, 0, 0, 0)
         self.layer_spins: list[QDoubleSpinBox] = []
+        self._layer_rows: tuple[str, ...] = ()  # the style layers the rows are for
         self.coarse = QCheckBox("Coarse to fine (half size first)")
         self.coarse.setToolTip(COARSE_TIP)
         self.coarse.toggled.connect(self._on_coarse)
@@ -184,6 +189,13 @@ class ControlsPanel(QWidget):
             form.addRow(self.fields[name])  # its label is its text
         elif isinstance(self.fields[name], QCheckBox):
             form.addRow("", self.fields[name])
+        elif isinstance(self.fields[name], StrengthSlider):
+            # The label above, the slider the panel's full width below: beside a label it
+            # was 126 px long, and a 50 px drag multiplied the weight by 8.
+            label = QLabel(SPECS[name].label)
+            label.setBuddy(self.fields[name].slider)
+            form.addRow(label)
+            form.addRow(self.fields[name])
         else:
             form.addRow(SPECS[name].label, self.fields[name])
 
@@ -224,20 +236,21 @@ class ControlsPanel(QWidget):
         combo.blockSignals(False)
 
     def _refresh_layers(self, settings: RunSettings) -> None:
-        role = QFormLayout.ItemRole.LabelRole
-        shown = [self.layers_form.itemAt(i, role).widget().text()
-                 for i in range(self.layers_form.rowCount())]  # fmt: skip
-        if shown != list(settings.style_layers):
+        if self._layer_rows != settings.style_layers:
             while self.layers_form.rowCount():
                 self.layers_form.removeRow(0)
             self.layer_spins = []
             for index, layer in enumerate(settings.style_layers):
                 spin = QDoubleSpinBox(minimum=0.0, maximum=100.0, singleStep=0.1, decimals=2)
                 spin.setProperty("layer_index", index)
-                spin.setToolTip(tooltip("style_layer_weights"))
+                tip = f"{tooltip('style_layer_weights')} This row: layer {layer}."
+                spin.setToolTip(tip)
                 spin.editingFinished.connect(self._on_layer_weight)
-                self.layers_form.addRow(QLabel(layer), spin)
+                label = QLabel(layer_words(layer))
+                label.setToolTip(tip)
+                self.layers_form.addRow(label, spin)
                 self.layer_spins.append(spin)
+            self._layer_rows = settings.style_layers
         for spin, weight in zip(self.layer_spins, settings.style_layer_weights, strict=False):
             spin.blockSignals(True)
             spin.setValue(weight)
@@ -275,4 +288,14 @@ class ControlsPanel(QWidget):
         self.detected.setText(f"Detected: {name}")
 
 
-__all__ = ["ControlsPanel", "LogSlider", "TICKS", "LIVE_FIELDS"]
+def layer_words(layer: str) -> str:
+    """ "Fine brushwork" for relu2_1: what a style layer sees, by its block; the layer's
+    own name for one that is not a VGG block's."""
+    block = layer.removeprefix("relu").removeprefix("conv").partition("_")[0]
+    words = LAYER_WORDS.get(block)
+    if words is None:
+        return layer
+    return words if layer.endswith("_1") else f"{words} ({layer})"
+
+
+__all__ = ["ControlsPanel", "LIVE_FIELDS", "layer_words"]
