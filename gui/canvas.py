@@ -24,7 +24,7 @@ class PreviewCanvas(QWidget):
         super().__init__(parent)
         self.state = state
         self.setObjectName("Canvas")
-        self.setMinimumSize(320, 240)
+        self.setMinimumSize(240, 180)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.pixmap: QPixmap | None = None

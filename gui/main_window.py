@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QCoreApplication, Qt, Slot
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QSize, Qt, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -52,6 +52,28 @@ STYLE_SHEET = """
 #MessageBar[level="error"] QLabel, #MessageBar[level="oom"] QLabel { color: white; }
 #BigNumber { font-size: 15pt; font-weight: 600; }
 """
+
+
+class SettingsScroll(QScrollArea):
+    """The settings, scrolling down, never sideways (a sideways bar hides the value boxes).
+    Never narrower than the settings with the scroll bar beside them: at the window's
+    smallest, the bar once covered the value boxes and cut the labels."""
+
+    def __init__(self, controls: QWidget, parent=None):
+        super().__init__(parent, widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(controls)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        bar = self.verticalScrollBar().sizeHint().width()
+        width = self.widget().minimumSizeHint().width() + bar + 2 * self.frameWidth()
+        return QSize(max(hint.width(), width), hint.height())
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # a section opened: the settings may be wider now
+        return super().eventFilter(watched, event)
 
 
 class MainWindow(QMainWindow):
@@ -108,10 +130,7 @@ class MainWindow(QMainWindow):
 
         self.run_panel = RunPanel(state)
         self.controls = ControlsPanel(state)
-        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
-        # Settings scroll down, never sideways: a sideways bar hides the value boxes.
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(self.controls)
+        scroll = SettingsScroll(self.controls)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(self.run_panel)
@@ -125,8 +144,9 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([290, 860, 350])
         splitter.setChildrenCollapsible(False)
-        left.setMinimumWidth(240)
-        right.setMinimumWidth(300)
+        # Small enough for 1280 x 720 at 2x scaling (1280 x 720 px of the screen's 2560 x
+        # 1440) with room to spare: the settings' own width decides the right pane's.
+        left.setMinimumWidth(200)
         self.setCentralWidget(splitter)
         self.menus = WindowMenus(self)
         self.run_keys = RunKeys(self, state)

@@ -60,6 +60,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=900, help="grab anyway after this")
     parser.add_argument("--dark", action="store_true", help="a dark palette, to check theming")
     parser.add_argument("--actual", action="store_true", help="show the canvas at 100%%")
+    parser.add_argument("--window", default="1500x920", help="window size, e.g. 1280x720")
+    parser.add_argument("--open", action="store_true", help="open the Quality section too")
     parser.add_argument("--out", default=str(ROOT / "resources" / "screenshot.png"))
     args = parser.parse_args()
     os.environ.setdefault("IMPASTO_CONFIG_DIR", tempfile.mkdtemp(prefix="impasto-shot-"))
@@ -74,7 +76,9 @@ def main() -> int:
         app.setStyle("Fusion")
         app.setPalette(dark_palette())
     window = create_window()
-    window.resize(1500, 920)
+    window.resize(*(int(n) for n in args.window.split("x")))
+    if args.open:
+        window.controls.quality_button.setChecked(True)
     window.show()
     state = window.state
     state.load_content(args.photo)
