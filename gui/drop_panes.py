@@ -164,10 +164,11 @@ class StyleRow(QWidget):
         width, height = source.image.size
         name = ElidedLabel(source.label)
         size = QLabel(f"{width}×{height}", objectName="Caption")
-        text = QVBoxLayout()
-        text.setSpacing(0)
-        text.addWidget(name)
-        text.addWidget(size)
+        # The name has the row's whole width above the size, the weight and ✕: beside them
+        # it had 80 px at 1280 px and "starry_night.jpg" showed as "star…ight.jpg".
+        details = QHBoxLayout()
+        details.setSpacing(4)
+        details.addWidget(size, 1)
         self.weight = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=10.0, singleStep=0.1)
         self.weight.setValue(state.style_weights()[index])  # the style_blend setting
         self.weight.setToolTip("Blend weight of this painting")
@@ -178,12 +179,16 @@ class StyleRow(QWidget):
         self.remove.setToolTip("Remove this painting")
         self.remove.setEnabled(not state.active)
         self.remove.clicked.connect(self._on_remove)
+        details.addWidget(self.weight)
+        details.addWidget(self.remove)
+        text = QVBoxLayout()
+        text.setSpacing(0)
+        text.addWidget(name)
+        text.addLayout(details)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(thumb)
         layout.addLayout(text, 1)
-        layout.addWidget(self.weight)
-        layout.addWidget(self.remove)
 
     @Slot(float)
     def _on_weight(self, value: float) -> None:

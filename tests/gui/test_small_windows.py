@@ -4,9 +4,14 @@ no label cut, Start / Pause / Stop in the window."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLabel, QLineEdit, QSlider
+
+from gui.elided_label import ElidedLabel
+from tests.gui.conftest import drop_files
 
 
 def check_the_settings_fit(window) -> None:
@@ -43,3 +48,15 @@ def test_the_settings_fit_the_smallest_window_and_1280_by_720(window, qtbot, ope
         qtbot.wait(50)  # the layouts settle after the resize events
         assert window.width() <= max(width, window.minimumSizeHint().width())
         check_the_settings_fit(window)
+
+
+def test_painting_names_show_whole_at_1280_by_720(window, qtbot, images, tmp_path):
+    # They were shortened to "star…ight.jpg" with the weight box and ✕ beside them.
+    names = ["starry_night.jpg", "the_scream.jpg"]
+    for name in names:
+        shutil.copy(images["painting"], tmp_path / name)
+    window.resize(1280, 720)
+    assert drop_files(window.style_pane, [str(tmp_path / name) for name in names])
+    qtbot.wait(50)
+    labels = window.style_pane.findChildren(ElidedLabel)
+    assert sorted(label.text() for label in labels) == names
