@@ -26,6 +26,7 @@ from gui.canvas import PreviewCanvas
 from gui.closing import CANCEL, DISCARD, SAVE, ask_before_closing
 from gui.controls import ControlsPanel
 from gui.drop_panes import ContentPane, StylePane
+from gui.finish_notice import FinishNotifier
 from gui.menus import WindowMenus
 from gui.message_bars import MessageBar, RestoreBar
 from gui.preset_files import PRESET_FILTER
@@ -150,6 +151,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self.menus = WindowMenus(self)
         self.run_keys = RunKeys(self, state)
+        self.finish_notifier = FinishNotifier(state, self)
         state.needsWeights.connect(self.show_weights_dialog)
         state.statusChanged.connect(self._on_status)
         for signal in (state.contentChanged, state.stylesChanged):
@@ -190,6 +192,8 @@ class MainWindow(QMainWindow):
         if text is None and not state.can_start():
             text = ("Drop a photo and a painting, then press Start." if state.content is None
                     else "Now drop one or more paintings, then press Start.")  # fmt: skip
+        elif text is None and state.finished_text:
+            text = f"{state.finished_text} Save it with Ctrl+S."
         elif text is None and state.resume_image is not None:
             text = "Restored. Start (Ctrl+Return) goes on from this picture."
         elif text is None:
@@ -269,8 +273,9 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.run_keys.uninstall()
-        if self.weights_dialog is not None:
-            self.weights_dialog.close()  # its own window: it would stay up on its own
+        for dialog in (self.weights_dialog, self.menus.shortcuts_dialog, self.menus.about_dialog):
+            if dialog is not None:
+                dialog.close()  # its own window: it would stay up on its own
         geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.state.preferences.set("geometry", geometry)
         self.state.shutdown(discard)

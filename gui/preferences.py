@@ -18,6 +18,7 @@ from engine.files import describe_os_error, write_atomically
 from engine.paths import preferences_folder
 from engine.session import read_json, set_aside
 from engine.settings import RunSettings
+from gui.recent_files import RECENT_RULE
 
 SCHEMA_VERSION = 1
 MAX_BYTES = 256_000  # a preferences file is a few kB
@@ -31,6 +32,7 @@ DEFAULTS = {
     "settings": None,  # the last RunSettings.to_dict()
     "preset": "",  # the preset those settings started from
     "model": "",  # the catalogue model chosen in the window (engine/models.json)
+    "recent_files": [],  # [kind, path] pairs, newest first (gui/recent_files.py)
 }
 # base64 of Qt's saved geometry. (A "window_state" was saved too, read by nothing: dropped;
 # an old file's copy is ignored, as unknown keys are.)
@@ -44,6 +46,7 @@ SCHEMA = {
     "settings": Field("object", nullable=True),  # checked in full by RunSettings.from_dict
     "preset": Field("text", max_length=200),
     "model": Field("text", max_length=200),
+    "recent_files": RECENT_RULE,
 }
 
 

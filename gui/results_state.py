@@ -142,7 +142,7 @@ class ResultsPart:
         self.content = SourceImage.from_pil(session.content, session.content_label)
         self.styles = [SourceImage.from_pil(image, labels[i]) for i, image in
                        enumerate(session.styles)]  # fmt: skip
-        self._use_settings(session.settings)
+        self._use_settings(session.settings, record=False)
         self.snapshots = [Snapshot(n, image, thumbnail(image)) for n, image in session.snapshots]
         self.viewing, self.report, self.run_settings = None, None, None
         latest = session.latest or (self.snapshots[-1].image if self.snapshots else None)

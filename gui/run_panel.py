@@ -30,6 +30,9 @@ class RunPanel(QWidget):
         self.start.setToolTip("Start (Ctrl+Return)")
         self.pause.setToolTip("Pause / resume (Space)")
         self.stop.setToolTip("Stop (Esc)")
+        self.larger = QPushButton("Continue at 2× size")
+        self.larger.setToolTip("Paint on from this picture at twice its size (Ctrl+Shift+Return)")
+        self.larger.setVisible(False)
         self.progress = QProgressBar(textVisible=False)
         self.progress.setMaximumHeight(8)
         self.iteration = QLabel("–", objectName="BigNumber")
@@ -49,12 +52,14 @@ class RunPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
+        layout.addWidget(self.larger)
         layout.addWidget(self.progress)
         layout.addLayout(numbers)
         layout.addWidget(self.plot)
         self.start.clicked.connect(self.start_run)
         self.pause.clicked.connect(state.toggle_pause)
         self.stop.clicked.connect(state.stop)
+        self.larger.clicked.connect(self.continue_larger)
         for signal in (state.statusChanged, state.contentChanged, state.stylesChanged):
             signal.connect(self.refresh)
         state.progressChanged.connect(self._on_progress)
@@ -65,8 +70,13 @@ class RunPanel(QWidget):
         self.state.start()
 
     @Slot()
+    def continue_larger(self) -> None:
+        self.state.continue_larger()
+
+    @Slot()
     def refresh(self, *_) -> None:
         status = self.state.status
+        self.larger.setVisible(self.state.can_continue_larger())  # once a run has finished
         self.start.setEnabled(self.state.can_start())
         self.pause.setEnabled(status in (RUNNING, PAUSING, PAUSED))
         self.pause.setText("Resume" if status in (PAUSING, PAUSED) else "Pause")

@@ -12,7 +12,7 @@ from engine.files import describe_os_error, write_atomically
 from engine.model_choice import model_choices, pick_model
 from engine.presets import apply_preset, matching_preset, preset_names
 from engine.session import read_json
-from engine.settings import LIVE_FIELDS, RunSettings
+from engine.settings import LIVE_FIELDS, SPECS, RunSettings, SettingsError
 from gui.preferences import Preferences
 from gui.preset_files import not_a_preset_text, picture_settings
 from gui.sources import blend_weights, fitted_blend
@@ -22,6 +22,7 @@ from gui.sources import blend_weights, fitted_blend
 # Coarse to fine: the first stylised picture comes at half size, and bench/README.md
 # measured it reaching the common quality level in about half the time of one size.
 GUI_DEFAULTS = RunSettings(size=384, scales=(192, 384), steps=150, snapshot_every=25)
+UNDO_LIMIT = 200  # settings changes kept for Edit ▸ Undo
 
 
 class RunSettingsPart:
@@ -33,7 +34,7 @@ class RunSettingsPart:
         try:
             settings = self.settings.replace(**changes)
         except (TypeError, ValueError) as error:
-            self.message.emit("error", str(error))
+            self.message.emit("error", problem_text(error))
             self.settingsChanged.emit(self.settings)  # controls show what is in force again
             return False
         self._use_settings(settings)
@@ -54,13 +55,20 @@ class RunSettingsPart:
             return match
         return f"{self.preset} (modified)" if self.preset else "Custom"
 
-    def _use_settings(self, settings: RunSettings, send: bool = True) -> None:
+    def _use_settings(self, settings: RunSettings, send: bool = True, record: bool = True) -> None:
+        """Make `settings` the window's; `send` the live changes to a run; `record` the
+        change for Undo (the user's changes are; the engine's, and the blend following an
+        added or removed painting, are not)."""
         # A blend saved for another number of paintings does not fit these: equal weights.
         settings = settings.replace(style_blend=fitted_blend(settings.style_blend,
                                                              len(self.styles)))  # fmt: skip
         if settings == self.settings:
             return
         old, self.settings = self.settings, settings
+        if record:
+            self.undo_stack = [*self.undo_stack, old][-UNDO_LIMIT:]
+            self.redo_stack = []
+            self.undoChanged.emit()
         match = matching_preset(settings)
         if match is not None:
             self.preset = match
@@ -73,6 +81,39 @@ class RunSettingsPart:
                 if getattr(settings, key) != getattr(old, key)}  # fmt: skip
         if send and self.active and live:
             self.worker.update(live)
+
+    # --- undo and redo of settings changes --------------------------------------------------
+
+    def undo(self) -> bool:
+        """Go back to the settings before the last change (Edit ▸ Undo, Ctrl+Z)."""
+        return self._step_history(self.undo_stack, self.redo_stack)
+
+    def redo(self) -> bool:
+        """Make the last undone change again (Edit ▸ Redo, Ctrl+Shift+Z)."""
+        return self._step_history(self.redo_stack, self.undo_stack)
+
+    def undo_text(self, redo: bool = False) -> str:
+        """ "Undo Style strength": what Undo (or Redo) would change, in the panel's words."""
+        stack = self.redo_stack if redo else self.undo_stack
+        verb = "Redo" if redo else "Undo"
+        if not stack:
+            return verb
+        changed = [SPECS[name].label for name in SPECS
+                   if getattr(stack[-1], name) != getattr(self.settings, name)]  # fmt: skip
+        if len(changed) == 1:
+            return f"{verb} {changed[0]}"
+        return f"{verb} {len(changed)} changes" if changed else verb
+
+    def _step_history(self, source: list[RunSettings], target: list[RunSettings]) -> bool:
+        if not source:
+            return False
+        settings = source.pop()
+        target.append(self.settings)
+        if len(settings.style_blend) != len(self.styles):  # paintings came or went since
+            settings = settings.replace(style_blend=self.settings.style_blend)
+        self._use_settings(settings, record=False)
+        self.undoChanged.emit()
+        return True
 
     def save_preset(self, path: str) -> None:
         try:
@@ -126,6 +167,15 @@ class RunSettingsPart:
             self.preferences.set("model", name)
             self.modelsChanged.emit()
         return True
+
+
+def problem_text(error: Exception) -> str:
+    """Why settings were refused, each field by the panel's name for it and its own:
+    "Style strength (style_weight) must be a finite number …"."""
+    if not isinstance(error, SettingsError):
+        return str(error)
+    return "; ".join(f"{SPECS[name].label} ({name}) {text}" if name in SPECS else f"{name} {text}"
+                     for name, text in error.problems)  # fmt: skip
 
 
 def saved_settings(preferences: Preferences) -> RunSettings:

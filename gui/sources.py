@@ -19,10 +19,11 @@ class SourceImage:
     label: str  # file name, or "Pasted image"
     image: Image.Image
     preview: Image.Image
+    path: str = ""  # the file it came from ("": pasted, restored)
 
     @classmethod
-    def from_pil(cls, image: Image.Image, label: str) -> SourceImage:
-        return cls(label, image, thumbnail(image, PREVIEW_SIDE))
+    def from_pil(cls, image: Image.Image, label: str, path: str = "") -> SourceImage:
+        return cls(label, image, thumbnail(image, PREVIEW_SIDE), path)
 
 
 def thumbnail(image: Image.Image, side: int = THUMBNAIL_SIDE) -> Image.Image:
@@ -37,7 +38,7 @@ def load_sources(paths: list[str]) -> tuple[list[SourceImage], list[str]]:
     sources, problems = [], []
     for path in paths:
         try:
-            sources.append(SourceImage.from_pil(load_image(path), Path(path).name))
+            sources.append(SourceImage.from_pil(load_image(path), Path(path).name, path))
         except ImageError as error:
             problems.append(str(error))
     return sources, problems

@@ -1,7 +1,8 @@
 """The GUI's one state object. Widgets read it and call its methods; only it talks to
 the worker. Each piece of state has its own changed-signal.
 
-It is made of parts, each in its own file: the settings, presets and model choice
+It is made of parts, each in its own file: the photo, paintings and recent files
+(gui/inputs_state.py), the settings, presets, undo and model choice
 (gui/run_settings_state.py) and the results, snapshots and session
 (gui/results_state.py); the dropped images (gui/sources.py), the run's status and rate
 (gui/run_status.py) and autosave and restore (gui/session_keeper.py) live beside it.
@@ -22,13 +23,14 @@ from engine.model_choice import ModelChoice
 from engine.presets import preset_names
 from engine.run import StepReport
 from engine.session import Session
-from engine.settings import LIVE_FIELDS, RunSettings, with_size
+from engine.settings import LIVE_FIELDS, SPECS, RunSettings, with_size
+from gui.inputs_state import InputsPart
 from gui.preferences import Preferences
 from gui.results_state import ResultsPart, Snapshot
 from gui.run_settings_state import GUI_DEFAULTS, RunSettingsPart, saved_settings
 from gui.run_status import RateMeter, RunStatus, elapsed_text
 from gui.session_keeper import SessionKeeper
-from gui.sources import SourceImage, blend_weights, load_sources, thumbnail
+from gui.sources import SourceImage, thumbnail
 from gui.worker import EngineWorker, NetworkLoader, RunRequest, WorkerThread
 
 log = logging.getLogger(__name__)
@@ -37,8 +39,10 @@ IDLE, RUNNING, PAUSING, PAUSED, STOPPING = RunStatus  # the names the views comp
 __all__ = ["AppState", "SourceImage", "Snapshot", "GUI_DEFAULTS", "elapsed_text"]
 
 
-class AppState(RunSettingsPart, ResultsPart, QObject):
+class AppState(InputsPart, RunSettingsPart, ResultsPart, QObject):
     settingsChanged = Signal(object)
+    undoChanged = Signal()  # what Undo and Redo would do changed
+    runFinished = Signal(str)  # a run went to its end: what to tell the artist
     contentChanged = Signal()
     stylesChanged = Signal()
     statusChanged = Signal(str)
@@ -49,6 +53,7 @@ class AppState(RunSettingsPart, ResultsPart, QObject):
     historyCleared = Signal()
     snapshotsChanged = Signal()
     deviceChanged = Signal(str)
+    recentChanged = Signal()  # File ▸ Open Recent's list changed
     modelsChanged = Signal()  # the installed models, or the chosen one, changed
     message = Signal(str, str)  # level ("info", "error", "oom"), text
     needsWeights = Signal(str)
@@ -71,6 +76,9 @@ class AppState(RunSettingsPart, ResultsPart, QObject):
         # The preset the settings came from; shown as "<name> (modified)" after a change.
         saved_preset = preferences.get("preset")
         self.preset: str | None = saved_preset if saved_preset in preset_names() else None
+        self.undo_stack: list[RunSettings] = []  # earlier settings, newest last
+        self.redo_stack: list[RunSettings] = []
+        self.finished_text = ""  # "Finished: …" once a run went to its end, until the next
         self.run_settings: RunSettings | None = None  # what the engine ran, newest step's
         self.content: SourceImage | None = None
         self.styles: list[SourceImage] = []
@@ -132,77 +140,6 @@ class AppState(RunSettingsPart, ResultsPart, QObject):
     def pending_session(self) -> Session | None:
         return self.sessions.pending
 
-    # --- inputs ------------------------------------------------------------------------
-
-    def load_content(self, path: str) -> bool:
-        image = self._load(path)
-        if image is not None:
-            self.set_content_image(image, Path(path).name)
-            self._remember_folder("open_folder", path)
-        return image is not None
-
-    def set_content_image(self, image: Image.Image, label: str) -> None:
-        self.content = SourceImage.from_pil(image, label)
-        self.resume_image = None  # a restored image belongs to the old photo
-        if not self.active:  # so do the last result and its snapshots: the canvas shows the photo
-            self.frame = self.report = self.viewing = None
-            self._keep_snapshots_to(-1)
-        self.contentChanged.emit()
-
-    def add_style(self, path: str) -> bool:
-        return self.add_styles([path]) == 1
-
-    def add_styles(self, paths: list[str]) -> int:
-        """Add several paintings (a drop); the files that fail are named in one message."""
-        if self.active:
-            self.message.emit("info", "Style images can be added when the run is stopped.")
-            return 0
-        sources, problems = load_sources(paths)
-        for source in sources:
-            self._add_source(source)
-        if paths and len(problems) < len(paths):
-            self._remember_folder("open_folder", paths[-1])
-        if len(problems) == 1:
-            self.message.emit("error", problems[0])
-        elif problems:
-            self.message.emit("error", f"{len(problems)} files could not be opened: "
-                              + "; ".join(problems))  # fmt: skip
-        return len(sources)
-
-    def add_style_image(self, image: Image.Image, label: str) -> None:
-        if self.active:
-            self.message.emit("info", "Style images can be added when the run is stopped.")
-            return
-        self._add_source(SourceImage.from_pil(image, label))
-
-    def _add_source(self, source: SourceImage) -> None:
-        blend = self.settings.style_blend
-        self.styles.append(source)
-        if blend:  # the new painting joins at weight 1
-            self._use_settings(self.settings.replace(style_blend=(*blend, 1.0)))
-        self.stylesChanged.emit()
-
-    def remove_style(self, index: int) -> None:
-        if self.active or not 0 <= index < len(self.styles):
-            return
-        weights = list(self.style_weights())
-        del self.styles[index], weights[index]
-        self._use_settings(self.settings.replace(style_blend=tuple(weights)))
-        self.stylesChanged.emit()
-
-    def style_weights(self) -> tuple[float, ...]:
-        """Each painting's blend weight, as its row shows it (the style_blend setting)."""
-        return blend_weights(self.settings.style_blend, len(self.styles))
-
-    def set_style_weight(self, index: int, weight: float) -> None:
-        weights = list(self.style_weights())
-        if not 0 <= index < len(weights) or weights[index] == weight:
-            return
-        weights[index] = weight
-        if sum(weights) <= 0:  # no painting at all: equal weights, as before any was set
-            weights = []
-        self.set_settings(style_blend=tuple(weights))
-
     # --- running ---------------------------------------------------------------------------
 
     def can_start(self) -> bool:
@@ -240,6 +177,7 @@ class AppState(RunSettingsPart, ResultsPart, QObject):
         if not from_step:
             self.historyCleared.emit()
         self.worker.reset_commands()
+        self.finished_text = ""
         self.sessions.run_started()
         self._set_status(RunStatus.RUNNING)
         self.runRequested.emit(request)
@@ -259,6 +197,27 @@ class AppState(RunSettingsPart, ResultsPart, QObject):
         if self.status in (RUNNING, PAUSING, PAUSED):
             self.worker.stop()
             self._set_status(STOPPING)
+
+    def can_continue_larger(self) -> bool:
+        """After a run made a picture (cheap: the views ask at every status change)."""
+        has_picture = self.frame is not None or self.viewing is not None
+        return not self.active and self.report is not None and has_picture
+
+    def continue_larger(self) -> bool:
+        """After a run: a new run at twice the size, one scale, starting from the picture
+        on the canvas (the engine optimises it at the new size, as any init image)."""
+        if not self.can_continue_larger():
+            self.message.emit("info", "Continue at 2× size comes after a run has made a picture.")
+            return False
+        image = self.result_image()
+        size, largest = 2 * max(image.size), SPECS["size"].window[1]
+        if size > largest:
+            self.message.emit("info", f"{size} px is beyond the largest output size "
+                              f"({largest:.0f} px).")  # fmt: skip
+            return False
+        if not self.set_settings(size=size, scales=()):
+            return False
+        return self.start(init_image=image)
 
     def retry(self, **changes) -> None:
         """After a failure: start again with some settings changed (smaller size, CPU)."""
@@ -343,7 +302,7 @@ class AppState(RunSettingsPart, ResultsPart, QObject):
         ours = {key: getattr(ran, key) for key in LIVE_FIELDS
                 if getattr(ran, key) != getattr(self.settings, key)}  # fmt: skip
         if settled and ours:
-            self._use_settings(self.settings.replace(**ours), send=False)
+            self._use_settings(self.settings.replace(**ours), send=False, record=False)
 
     def _on_report(self, report: StepReport) -> None:
         self.report = report
@@ -382,10 +341,16 @@ class AppState(RunSettingsPart, ResultsPart, QObject):
     @Slot(str)
     def _on_run_ended(self, reason: str) -> None:
         self._on_frame()  # the last frame, if the GUI has not taken it yet
+        finished = reason == "done" and self.report is not None
+        if finished:  # before the status: the views that follow it show this text
+            (width, height), took = self.report.size, elapsed_text(self.report.seconds)
+            self.finished_text = (f"Finished: {self.report.iteration} steps in {took}, "
+                                  f"{width} × {height} px.")  # fmt: skip
         self._set_status(RunStatus.IDLE)
         self.sessions.run_ended()
-        if reason == "done" and self.report is not None:
-            self.message.emit("info", f"Finished: {self.report.iteration} steps.")
+        if finished:
+            self.message.emit("info", self.finished_text)
+            self.runFinished.emit(self.finished_text)
 
     # --- helpers ------------------------------------------------------------------------
 

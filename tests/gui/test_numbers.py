@@ -10,7 +10,7 @@ def test_an_absurd_weight_typed_in_the_window_is_refused(window):
     box.setText("1e300")
     box.editingFinished.emit()
     assert state.settings.style_weight == before
-    assert "style_weight must be a finite number" in window.messages.text.text()
+    assert "Style strength (style_weight) must be a finite number" in window.messages.text.text()
     assert float(box.text()) == before  # the box shows the weight in force, not 1e300
 
 
