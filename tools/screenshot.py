@@ -62,6 +62,7 @@ def main() -> int:
     parser.add_argument("--actual", action="store_true", help="show the canvas at 100%%")
     parser.add_argument("--window", default="1500x920", help="window size, e.g. 1280x720")
     parser.add_argument("--open", action="store_true", help="open the Quality section too")
+    parser.add_argument("--finish", action="store_true", help="let the run finish, then grab")
     parser.add_argument("--out", default=str(ROOT / "resources" / "screenshot.png"))
     args = parser.parse_args()
     os.environ.setdefault("IMPASTO_CONFIG_DIR", tempfile.mkdtemp(prefix="impasto-shot-"))
@@ -90,7 +91,7 @@ def main() -> int:
         state.apply_preset(args.preset)
     else:
         state.set_settings(optimizer=args.optimizer, scales=())
-    state.set_settings(size=args.size, steps=max(args.steps, 150),
+    state.set_settings(size=args.size, steps=args.steps if args.finish else max(args.steps, 150),
                        snapshot_every=max(1, args.steps // 8))  # fmt: skip
     state.start()
     started = time.monotonic()
@@ -99,7 +100,8 @@ def main() -> int:
         report = state.report
         if report is not None and report.iteration >= args.steps and state.status == "running":
             state.toggle_pause()
-        if state.status == "paused" or time.monotonic() - started > args.timeout:
+        finished = args.finish and state.status == "idle"
+        if finished or state.status == "paused" or time.monotonic() - started > args.timeout:
             QTimer.singleShot(400, grab)
             return
         QTimer.singleShot(100, check)
