@@ -164,6 +164,7 @@ class StyleRow(QWidget):
         width, height = source.image.size
         name = ElidedLabel(source.label)
         size = QLabel(f"{width}×{height}", objectName="Caption")
+        size.setMinimumWidth(size.sizeHint().width())  # whole, or the pane grows
         # The name has the row's whole width above the size, the weight and ✕: beside them
         # it had 80 px at 1280 px and "starry_night.jpg" showed as "star…ight.jpg".
         details = QHBoxLayout()
@@ -173,6 +174,8 @@ class StyleRow(QWidget):
         self.weight.setValue(state.style_weights()[index])  # the style_blend setting
         self.weight.setToolTip("Blend weight of this painting")
         self.weight.setMaximumWidth(64)
+        # Never squeezed below its own text: in the narrowest pane it showed "1" for 1.00.
+        self.weight.setMinimumWidth(min(64, self.weight.sizeHint().width()))
         self.weight.setKeyboardTracking(False)  # one change per edit: each resets L-BFGS
         self.weight.valueChanged.connect(self._on_weight)
         self.remove = QToolButton(text="✕", autoRaise=True)
@@ -204,7 +207,7 @@ class StylePane(DropPane):
         super().__init__(state, "Paintings", multiple=True, parent=parent)
         self.rows = QVBoxLayout()
         self.rows.setSpacing(2)
-        self.hint = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.hint = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.hint.setObjectName("Caption")
         layout = QVBoxLayout(self)
         layout.addLayout(self.rows)

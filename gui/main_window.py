@@ -146,8 +146,7 @@ class MainWindow(QMainWindow):
         splitter.setSizes([290, 860, 350])
         splitter.setChildrenCollapsible(False)
         # Small enough for 1280 x 720 at 2x scaling (1280 x 720 px of the screen's 2560 x
-        # 1440) with room to spare: the settings' own width decides the right pane's.
-        left.setMinimumWidth(200)
+        # 1440) with room to spare: the panes' own contents decide their smallest widths.
         self.setCentralWidget(splitter)
         self.menus = WindowMenus(self)
         self.run_keys = RunKeys(self, state)

@@ -60,3 +60,17 @@ def test_painting_names_show_whole_at_1280_by_720(window, qtbot, images, tmp_pat
     qtbot.wait(50)
     labels = window.style_pane.findChildren(ElidedLabel)
     assert sorted(label.text() for label in labels) == names
+
+
+def test_the_painting_rows_fit_the_narrowest_pane(window, qtbot, images):
+    assert drop_files(window.style_pane, [images["painting"]])
+    window.resize(1, 1)
+    qtbot.wait(50)
+    assert window.width() <= 1000
+    row_weight = window.style_pane.findChild(QAbstractSpinBox)
+    edit = row_weight.lineEdit()
+    assert edit.text() == "1.00"
+    assert edit.fontMetrics().horizontalAdvance("1.00") <= edit.width()  # not cut to "1"
+    for label in window.style_pane.findChildren(QLabel):
+        if label.isVisibleTo(window) and not label.wordWrap() and label.text():
+            assert isinstance(label, ElidedLabel) or label.width() >= label.sizeHint().width()
