@@ -28,7 +28,7 @@ from gui.strength_slider import StrengthSlider
 PRESET_TIPS = {
     "Classic (Gatys)": "The published method, at one size (L-BFGS, Gram matrices).",
     "Smooth": "Clean strokes without speckle, coarse to fine (averaged Adam, textures and "
-    "colours matched, clean borders).",
+    "colours matched).",
     "Fast preview": "A quick look at 256 px in 40 steps a scale.",
 }
 MODEL_TIP = "The trained network that sees the style. File ▸ Model weights… adds more."

@@ -4,7 +4,7 @@ and the message bar say it in the window in every case."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
 NOTICE_MS = 8000
@@ -18,6 +18,9 @@ class FinishNotifier(QObject):
         super().__init__(window)
         self.window, self.tray = window, None
         self.shown = ""
+        # The icon is there for the notice only: it leaves the tray when the notice has gone.
+        self.hide_timer = QTimer(self, singleShot=True, interval=NOTICE_MS + 2000)
+        self.hide_timer.timeout.connect(self._hide)
         state.runFinished.connect(self.notify)
 
     @staticmethod
@@ -35,3 +38,9 @@ class FinishNotifier(QObject):
         self.tray.show()
         self.tray.showMessage("Impasto", text, icon, NOTICE_MS)
         self.shown = text
+        self.hide_timer.start()
+
+    @Slot()
+    def _hide(self) -> None:
+        if self.tray is not None:
+            self.tray.hide()

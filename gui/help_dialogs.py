@@ -77,8 +77,11 @@ class ShortcutsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
+        # Every row in view where the screen has room; it scrolls on a small one.
         width = sum(self.table.columnWidth(c) for c in range(3)) + 60
-        self.resize(max(420, width), 480)
+        rows_height = self.table.verticalHeader().length() + self.table.horizontalHeader().height()
+        screen = self.screen().availableGeometry().height() if self.screen() else 720
+        self.resize(max(420, width), min(rows_height + 80, screen - 80))
 
 
 class AboutDialog(QDialog):
