@@ -127,7 +127,10 @@ class MomentLoss(nn.Module):
         self.target_cov_sqrt = sqrtm_psd(self.target_cov)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        mean, cov = feature_moments(features)
+        return self.distance(*feature_moments(features))
+
+    def distance(self, mean: torch.Tensor, cov: torch.Tensor) -> torch.Tensor:
+        """W2² to the target from the features' moments (regions pass guided ones)."""
         cross = sqrtm_psd(self.target_cov_sqrt @ cov @ self.target_cov_sqrt)
         distance = (mean - self.target_mean).pow(2).sum() + torch.trace(
             cov + self.target_cov - 2 * cross

@@ -9,6 +9,7 @@ pause. The pixels of the output image are the only variables.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,8 +23,18 @@ from engine.images import resize_longest, to_image, to_tensor
 from engine.losses import ContentLoss, total_variation
 from engine.optimizers import carry_adam_moments, new_optimizer, set_learning_rate
 from engine.progress_watch import ProgressWatch
+from engine.regions import (
+    Region,
+    RegionTargets,
+    check_regions,
+    layer_masks,
+    output_masks,
+    region_content_losses,
+    region_style_losses,
+    style_images,
+)
 from engine.settings import LIVE_FIELDS, RunSettings
-from engine.targets import InputTooSmall, build_style_losses, check_sizes
+from engine.targets import InputTooSmall, build_style_losses, check_sizes, style_side
 from engine.vgg import VGGFeatures
 
 DISPLAY_FIELDS = ("average", "preserve_colors")  # change what is shown, not what is optimised
@@ -75,9 +86,11 @@ class StyleTransfer:
         device: torch.device | str | None = None,
         init_image: Image.Image | None = None,
         start_step: int = 0,
+        regions: Sequence[Region] = (),
     ):
         """`start_step`: go on from a picture taken at that step of an earlier run with the
-        same settings (`init_image`): the count, the scale and the steps left follow from it."""
+        same settings (`init_image`): the count, the scale and the steps left follow from it.
+        `regions`: where each style goes (engine/regions.py); none: every style everywhere."""
         if not styles:
             raise ValueError("need at least one style image")
         if settings.style_blend and len(settings.style_blend) != len(styles):
@@ -97,6 +110,8 @@ class StyleTransfer:
         self._style_sources = list(styles)
         self._init_source = init_image
         check_sizes(content, styles, settings)
+        check_regions(regions, len(styles))
+        self._regions = tuple(regions)
         self.net = VGGFeatures(
             network.state_dict,
             settings.content_layers + settings.style_layers,
@@ -207,6 +222,19 @@ class StyleTransfer:
         # point the wrong way, so start its history afresh. Adam's moments stay valid.
         self._make_optimizer(reset=self.settings.optimizer == "lbfgs")
 
+    def update_regions(self, regions: Sequence[Region]) -> None:
+        """New or edited region masks, used from the next step. Style targets already made
+        at this scale are reused: only a painting (or painting mask) not seen before costs
+        a network pass. Without regions every style paints everywhere again."""
+        check_regions(regions, len(self._style_sources))
+        self._regions = tuple(regions)
+        with torch.no_grad():
+            self._build_losses(self.settings.sizes[self.scale_index])
+            current = self._features(self.image.detach())
+            for layer, loss in self._style_losses.items():
+                loss.calibrate(current[layer])
+        self._make_optimizer(reset=self.settings.optimizer == "lbfgs")
+
     def current_image(self) -> torch.Tensor:
         """The image as shown: (1, 3, H, W) in [0, 1] on the run's device (a copy)."""
         if self.settings.average and self._average_steps:
@@ -247,6 +275,7 @@ class StyleTransfer:
         device = self.device
         self.net = self.optimizer = self.image = self._last_good = None
         self._content_losses = self._style_losses = self._content = self._average = None
+        self._content_targets = self._region_targets = None
         release_memory(device)
 
     # --- internals ----------------------------------------------------------------
@@ -270,13 +299,11 @@ class StyleTransfer:
         height, width = content.shape[-2:]
         with torch.no_grad():
             features = self._features(content)
-            self._content_losses = {
-                layer: ContentLoss(features[layer]) for layer in self.settings.content_layers
-            }
             self._content = content
-            self._style_losses = build_style_losses(
-                self._style_sources, self.settings, content, size, self._features, self._blend()
-            )
+            self._content_targets = {name: features[name] for name in self.settings.content_layers}
+            self._layer_shapes = {layer: tuple(f.shape[-2:]) for layer, f in features.items()}
+            self._region_targets = None  # the paintings are seen at another size now
+            self._build_losses(size)
             if start_image is not None:  # going on from a picture taken at this scale
                 start = self._fit(to_tensor(start_image.convert("RGB")))
             elif index == 0:
@@ -299,6 +326,33 @@ class StyleTransfer:
         self._make_optimizer(reset=True)
         if previous_optimizer is not None and self.settings.carry_moments:
             carry_adam_moments(previous_optimizer, self.optimizer, self.image)
+
+    def _build_losses(self, size: int) -> None:
+        """This scale's content and style losses, with regions or without."""
+        settings = self.settings
+        if not self._regions:
+            self._content_losses = {layer: ContentLoss(target)
+                                    for layer, target in self._content_targets.items()}  # fmt: skip
+            self._style_losses = build_style_losses(
+                self._style_sources, settings, self._content, size, self._features, self._blend()
+            )
+            return
+        if self._region_targets is None:
+            styles = style_images(self._style_sources, style_side(settings, size), self.device)
+            self._region_targets = RegionTargets(
+                styles, self._content, settings.color_match, settings.style_statistic,
+                settings.style_layers, self._features)  # fmt: skip
+        height, width = self._content.shape[-2:]
+        masks = layer_masks(output_masks(self._regions, height, width, self.device),
+                            self._layer_shapes)  # fmt: skip
+        blend = torch.tensor(self._blend(), device=self.device)
+        self._style_losses = region_style_losses(
+            self._regions, self._region_targets,
+            {layer: masks[layer] for layer in settings.style_layers},
+            settings.style_statistic, blend)  # fmt: skip
+        self._content_losses = region_content_losses(
+            self._regions, {layer: masks[layer] for layer in settings.content_layers},
+            self._content_targets)  # fmt: skip
 
     def _features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         """The network's features as fp32. With mixed precision the convolutions run in

@@ -62,3 +62,16 @@ def fill_the_disk(monkeypatch) -> None:
     monkeypatch.setattr(os, "fsync", no_space)
     monkeypatch.setattr(Path, "write_text", write)
     monkeypatch.setattr(Path, "write_bytes", write)
+
+
+def checkers(width: int = 64, height: int = 64, seed: int = 3) -> Image.Image:
+    """A second 'painting', unlike `painting`: red and green checks with soft noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    checks = ((x // 6 + y // 6) % 2).astype(float)
+    noise = rng.uniform(0, 0.15, size=(height, width))
+    red = 0.85 * checks + noise
+    green = 0.1 + 0.6 * (1 - checks) + noise
+    blue = 0.1 + noise
+    array = np.stack([red, green, blue], axis=-1)
+    return Image.fromarray((array.clip(0, 1) * 255).astype(np.uint8))
