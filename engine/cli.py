@@ -17,6 +17,8 @@ from engine.files import write_atomically
 from engine.images import ImageError, load_image, save_image
 from engine.outputs import OutputError, check_outputs
 from engine.presets import apply_preset, preset_names
+from engine.region_files import RegionArgs, parse_region, picture_record, regions_from_args
+from engine.regions import MAX_REGIONS
 from engine.run import InputTooSmall, Network, StyleTransfer
 from engine.session import read_json
 from engine.settings import SPECS, RunSettings, Setting, SettingsError, with_size
@@ -54,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_stylize(commands) -> None:
     p = commands.add_parser("stylize", help="repaint CONTENT in the style of STYLE(s)")
     p.add_argument("content", type=Path, help="the photo to repaint")
-    p.add_argument("styles", type=Path, nargs="+", metavar="style", help="one or more paintings")
+    p.add_argument("styles", type=Path, nargs="*", metavar="style",
+                   help="paintings (with --region: for what no mask covers)")  # fmt: skip
     p.add_argument("-o", "--output", type=Path, required=True, help="result file (.png .jpg ...)")
     presets = ", ".join(preset_names())
     p.add_argument("--preset", metavar="NAME|FILE", help=f"start from a preset ({presets}) "
@@ -66,6 +69,13 @@ def _add_stylize(commands) -> None:
                    help="pixels as torchvision or caffe (neural-style) weights expect")  # fmt: skip
     p.add_argument("--report", type=Path, help="write settings and per-step losses as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--region", action="append", default=[], metavar="MASK=STYLE[,STYLE]",
+                   help="paint the mask's white (grey: a soft edge) with these paintings; "
+                   f"repeatable, up to {MAX_REGIONS} masks")  # fmt: skip
+    p.add_argument("--keep", action="append", default=[], type=Path, metavar="MASK",
+                   help="keep the photo where the mask is white (no style there)")
+    p.add_argument("--keep-weight", type=float, default=1.0, metavar="X",
+                   help="the content weight is multiplied by X in --keep masks (1 to 100)")
     settings = p.add_argument_group("run settings (the window's, and presets')")
     defaults = RunSettings()
     for name, spec in SPECS.items():
@@ -119,16 +129,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def stylize(args: argparse.Namespace) -> int:
     try:
+        plain_styles, args.styles = args.styles, _all_styles(args)
         settings = _settings_from_args(args)
         check_outputs(*_inputs_and_outputs(args, settings), images=("-o",))
         content = load_image(args.content)
+        regions = _regions(args, plain_styles, content.size)
         styles = [load_image(path) for path in args.styles]
         init_image = None
         if settings.init not in ("content", "noise"):
             init_image = load_image(settings.init)
         network = _load_network(args, settings)
         device = pick_device(settings.device)
-        run = StyleTransfer(content, styles, settings, network, device, init_image=init_image)
+        run = StyleTransfer(content, styles, settings, network, device, init_image=init_image,
+                            regions=regions.regions if regions else ())  # fmt: skip
     except (ImageError, WeightsError, InputTooSmall, OutputError, ValueError) as error:
         raise UsageError(_name_input(error, args)) from error
     if run.precision != settings.precision and not args.quiet:
@@ -160,6 +173,8 @@ def stylize(args: argparse.Namespace) -> int:
 
     embedded = {**settings.to_dict(), "content": str(args.content),
                 "styles": [str(p) for p in args.styles]}  # fmt: skip
+    if regions:
+        embedded["regions"] = picture_record(regions)
     try:
         save_image(result, args.output, embedded)
         if args.report:
@@ -171,6 +186,33 @@ def stylize(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"saved {args.output}", file=sys.stderr)
     return EXIT_OK
+
+
+def _all_styles(args: argparse.Namespace) -> list[Path]:
+    """The plain paintings, then those --region names: the run's style images, in the
+    order --style-blend weighs them."""
+    styles = list(args.styles)
+    seen = {path.resolve() for path in styles}
+    for text in args.region:
+        for path in parse_region(text)[1]:
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                styles.append(path)
+    if not styles:
+        raise UsageError("give at least one painting, or --region MASK=PAINTING")
+    return styles
+
+
+def _regions(args: argparse.Namespace, plain_styles: list[Path],
+             content_size: tuple[int, int]) -> RegionArgs | None:  # fmt: skip
+    """Read --region and --keep masks (engine/region_files.py)."""
+    if not args.region and not args.keep:
+        return None
+    regions = regions_from_args(plain_styles, args.region, args.keep, content_size,
+                                args.keep_weight)  # fmt: skip
+    for note in regions.notes if not args.quiet else ():
+        print(f"impasto: {note}", file=sys.stderr)
+    return regions
 
 
 def _settings_from_args(args: argparse.Namespace) -> RunSettings:
@@ -253,6 +295,8 @@ def _inputs_and_outputs(
     inputs.update({f"style image {i}": path for i, path in enumerate(args.styles, start=1)})
     if settings.init not in ("content", "noise"):
         inputs["init image"] = Path(settings.init)
+    masks = [parse_region(text)[0] for text in args.region] + list(args.keep)
+    inputs.update({f"mask {i}": path for i, path in enumerate(masks, start=1)})
     if args.weights is not None:
         inputs["weights file"] = args.weights
     outputs = {"-o": args.output}

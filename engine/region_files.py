@@ -1,0 +1,162 @@
+"""Regions on the command line, in sessions and in saved pictures.
+
+`--region MASK=STYLE[,STYLE...]` paints the mask's white with those paintings, `--keep
+MASK` keeps the photo there; paintings given as plain arguments paint what no mask covers.
+A mask of another size than the photo is stretched to it (and the CLI says so).
+
+Saved pictures record regions by reference: each mask's path and the SHA-256 of its file,
+beside the paintings' paths the picture already records. Nothing read back from a picture
+is used as a path: Impasto never opens a file a picture names (presets read only its
+settings). Sessions copy each mask into the session folder as a greyscale PNG, as they do
+the photo and the paintings, so a moved mask does not lose the work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from engine.datafile import Field, validate
+from engine.regions import MAX_REGIONS, Region, RegionError, check_regions, load_mask
+
+
+@dataclass(frozen=True)
+class RegionArgs:
+    """What the command line asked for: the paintings in order (plain ones first) and
+    the regions, whose styles index that list."""
+
+    styles: tuple[Path, ...]
+    regions: tuple[Region, ...]
+    masks: tuple[Path, ...]  # one per region from a file, in order (not the "rest")
+    notes: tuple[str, ...]  # things worth telling the user (a stretched mask)
+
+
+def parse_region(text: str) -> tuple[Path, tuple[Path, ...]]:
+    """"MASK.png=STYLE[,STYLE...]" -> (mask, styles); RegionError if it is not that."""
+    mask, sep, styles = text.partition("=")
+    paintings = tuple(Path(part.strip()) for part in styles.split(",") if part.strip())
+    if not sep or not mask.strip() or not paintings:
+        raise RegionError(f"--region {text!r}: expected MASK.png=STYLE[,STYLE...]")
+    return Path(mask.strip()), paintings
+
+
+def regions_from_args(
+    plain_styles: list[Path], region_texts: list[str], keeps: list[Path],
+    content_size: tuple[int, int], keep_weight: float = 1.0,
+) -> RegionArgs:  # fmt: skip
+    """The paintings and regions a command line asks for, masks read and checked."""
+    if len(region_texts) + len(keeps) > MAX_REGIONS:
+        raise RegionError(f"at most {MAX_REGIONS} --region and --keep masks")
+    styles, index_of = list(plain_styles), {}
+    for number, path in enumerate(plain_styles):
+        index_of.setdefault(path.resolve(), number)
+    regions, masks, notes = [], [], []
+    for text in region_texts:
+        mask_path, paintings = parse_region(text)
+        indices = []
+        for painting in paintings:
+            key = painting.resolve()
+            if key not in index_of:  # the same file named twice is seen once
+                index_of[key] = len(styles)
+                styles.append(painting)
+            indices.append(index_of[key])
+        regions.append(Region(_fitted(mask_path, content_size, notes), tuple(indices)))
+        masks.append(mask_path)
+    for mask_path in keeps:
+        regions.append(Region(_fitted(mask_path, content_size, notes), keep=True,
+                              content_boost=keep_weight))  # fmt: skip
+        masks.append(mask_path)
+    if plain_styles and regions:  # the plain paintings paint what no mask covers
+        rest = 1 - np.clip(sum(region.mask for region in regions), 0, 1)
+        if rest.max() > 1 / 255:
+            regions.append(Region(rest, tuple(range(len(plain_styles)))))
+    return RegionArgs(tuple(styles), tuple(regions), tuple(masks), tuple(notes))
+
+
+def _fitted(path: Path, size: tuple[int, int], notes: list[str]) -> np.ndarray:
+    """The mask at the photo's size (width, height): masks of any size are stretched."""
+    mask = load_mask(path)
+    height, width = mask.shape
+    if (width, height) != size:
+        if abs(width / height - size[0] / size[1]) > 0.02 * size[0] / size[1]:
+            notes.append(f"mask {path} is {width}×{height} px, the photo {size[0]}×{size[1]}; "
+                         "it is stretched to fit")  # fmt: skip
+        image = Image.fromarray(np.round(mask * 255).astype(np.uint8))
+        mask = np.asarray(image.resize(size, Image.Resampling.BILINEAR), np.float32) / 255
+    return mask
+
+
+def picture_record(args: RegionArgs) -> list[dict]:
+    """Regions as a saved picture records them: by reference, with each mask's hash."""
+    records = []
+    for number, region in enumerate(args.regions):
+        record = {"styles": list(region.styles), "keep": region.keep}
+        if number < len(args.masks):
+            path = args.masks[number]
+            record["mask"] = str(path)
+            record["mask_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            record["mask"] = "rest"  # what no mask covers, painted by the plain paintings
+        if region.keep:
+            record["content_boost"] = region.content_boost
+        records.append(record)
+    return records
+
+
+# --- sessions: masks copied into the folder ---------------------------------------------------
+
+REGION_SCHEMA = {
+    "styles": Field("list", max_length=64, required=True),
+    "keep": Field("bool", required=True),
+    "blend": Field("list", max_length=64),
+    "content_boost": Field("number", 1, 100),
+    "style_masks": Field("list", max_length=64),
+}
+
+
+def mask_image(mask: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.round(np.clip(mask, 0, 1) * 255).astype(np.uint8), "L")
+
+
+def session_files(regions: list[Region]) -> tuple[list[dict], dict[str, Image.Image]]:
+    """The session.json records of `regions` and the mask images to write beside them."""
+    records, images = [], {}
+    for number, region in enumerate(regions):
+        images[f"mask-{number}.png"] = mask_image(region.mask)
+        painted = [mask is not None for mask in region.style_masks]
+        for index, mask in enumerate(region.style_masks):
+            if mask is not None:
+                images[f"mask-{number}-style-{index}.png"] = mask_image(mask)
+        records.append({"styles": [int(i) for i in region.styles], "keep": region.keep,
+                        "blend": [float(w) for w in region.blend],
+                        "content_boost": float(region.content_boost),
+                        "style_masks": painted})  # fmt: skip
+    return records, images
+
+
+def session_regions(records: list, folder: Path, style_count: int) -> list[Region]:
+    """Regions back from a session folder; ValueError (RegionError) if any is unusable."""
+    regions = []
+    for number, record in enumerate(records[:MAX_REGIONS]):
+        record = validate(record, REGION_SCHEMA, f"{folder} region {number + 1}")
+        styles = record["styles"]
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in styles):
+            raise RegionError(f"region {number + 1}: styles must be numbers")
+        painted = record.get("style_masks", [])
+        style_masks = tuple(load_mask(folder / f"mask-{number}-style-{index}.png")
+                            if index < len(painted) and painted[index] is True else None
+                            for index in range(len(styles)))  # fmt: skip
+        blend = record.get("blend", [])
+        if not all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in blend):
+            raise RegionError(f"region {number + 1}: blend weights must be numbers")
+        regions.append(Region(
+            load_mask(folder / f"mask-{number}.png"), tuple(styles), record["keep"],
+            tuple(float(w) for w in blend),
+            style_masks if any(m is not None for m in style_masks) else (),
+            float(record.get("content_boost", 1.0))))  # fmt: skip
+    check_regions(regions, style_count)
+    return regions
