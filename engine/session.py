@@ -21,6 +21,8 @@ from engine.datafile import DataFileError, Field, field_problem, load_json
 from engine.files import MAX_SET_ASIDE, set_aside, write_atomically  # noqa: F401 (re-exported)
 from engine.images import ImageError, load_image, save_image
 from engine.paths import autosave_folder
+from engine.region_files import session_files, session_regions
+from engine.regions import MAX_REGIONS, Region
 from engine.settings import RunSettings
 
 SESSION_VERSION = 1
@@ -39,6 +41,7 @@ SESSION_SCHEMA = {
     "iteration": _STEP,
     "latest": Field("bool"),
     "snapshots": Field("list", max_length=MAX_SNAPSHOTS),
+    "regions": Field("list", max_length=MAX_REGIONS),
 }
 
 
@@ -57,6 +60,7 @@ class Session:
     latest: Image.Image | None = None
     snapshots: list[tuple[int, Image.Image]] = field(default_factory=list)
     saved_at: float = 0.0
+    regions: list[Region] = field(default_factory=list)  # masks copied as mask-N.png
 
 
 def save_session(session: Session, folder: Path | None = None) -> Path:
@@ -113,6 +117,8 @@ def _write_session(session: Session, folder: Path) -> None:
         images["latest.png"] = session.latest
     snapshots = session.snapshots[-MAX_SNAPSHOTS:]
     images.update({f"snapshot-{n}.png": image for n, image in snapshots})
+    region_records, mask_images = session_files(session.regions)
+    images.update(mask_images)
     for name, image in images.items():
         save_image(image, folder / name)
     record = {
@@ -126,6 +132,8 @@ def _write_session(session: Session, folder: Path) -> None:
         "latest": session.latest is not None,
         "snapshots": [int(n) for n, _ in snapshots],
     }
+    if region_records:
+        record["regions"] = region_records
     write_json(folder / "session.json", record)
 
 
@@ -154,6 +162,7 @@ def load_session(folder: Path | None = None) -> Session | None:
             latest=load_image(folder / "latest.png") if record.get("latest") else None,
             snapshots=[(n, load_image(folder / f"snapshot-{n}.png")) for n in snapshot_steps],
             saved_at=float(record.get("saved_at", 0)),
+            regions=session_regions(record.get("regions", []), folder, style_count),
         )
     except (ValueError, ImageError) as error:
         raise SessionError(f"{path}: damaged session ({error})") from error

@@ -156,3 +156,27 @@ def test_each_set_aside_file_keeps_its_own_name_and_only_the_newest_are_kept(tmp
     left = sorted(tmp_path.iterdir())
     assert len(left) == 5 and set(left) == set(kept[2:])  # the two oldest went
     assert {p.read_text() for p in left} == {f"bad {n}" for n in range(2, 7)}
+
+
+def test_regions_travel_with_the_session_as_copied_masks(tmp_path):
+    import numpy as np
+
+    from engine.regions import Region
+
+    left = np.zeros((48, 64), np.float32)
+    left[:, :32] = 1
+    left[:, 32:40] = 0.5  # a soft edge survives as grey
+    regions = [Region(left, (0,), style_masks=(1 - left,)),
+               Region(1 - left, keep=True, content_boost=4)]  # fmt: skip
+    save_session(session(regions=regions), tmp_path / "s")
+    back = load_session(tmp_path / "s").regions
+    assert len(back) == 2 and back[0].styles == (0,) and back[1].keep
+    assert back[1].content_boost == 4 and back[1].style_masks == ()
+    assert np.abs(back[0].mask - left).max() <= 1 / 255
+    assert np.abs(back[0].style_masks[0] - (1 - left)).max() <= 1 / 255
+    # A mask file gone black (or a record naming a style that is not there) is refused.
+    from PIL import Image
+
+    Image.new("L", (64, 48), 0).save(tmp_path / "s" / "mask-1.png")
+    with pytest.raises(SessionError, match="empty"):
+        load_session(tmp_path / "s")
