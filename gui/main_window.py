@@ -30,6 +30,7 @@ from gui.finish_notice import FinishNotifier
 from gui.menus import WindowMenus
 from gui.message_bars import MessageBar, RestoreBar
 from gui.preset_files import PRESET_FILTER
+from gui.region_overlay import RegionsMode
 from gui.run_keys import RunKeys
 from gui.run_panel import RunPanel
 from gui.save_names import save_start_folder, suggested_name
@@ -127,6 +128,7 @@ class MainWindow(QMainWindow):
         middle_layout.addWidget(self.restore_bar)
         middle_layout.addWidget(self.messages)
         middle_layout.addWidget(self.canvas, 1)
+        self.regions = RegionsMode(self, bar, middle_layout)  # issue 15: gui/region_overlay.py
         middle_layout.addWidget(self.snapshots)
 
         self.run_panel = RunPanel(state)

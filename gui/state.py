@@ -83,6 +83,7 @@ class AppState(InputsPart, RunSettingsPart, ResultsPart, QObject):
         self.content: SourceImage | None = None
         self.styles: list[SourceImage] = []
         self.status = RunStatus.IDLE
+        self.regions: tuple = ()  # painted in Regions mode (gui/region_overlay.py)
         self.device_name = "detecting…"
         # The catalogue's models and the chosen installed one (None: none is installed).
         self.models: list[ModelChoice] = []
@@ -142,6 +143,12 @@ class AppState(InputsPart, RunSettingsPart, ResultsPart, QObject):
 
     # --- running ---------------------------------------------------------------------------
 
+    def set_regions(self, regions: tuple) -> None:
+        """Where each style goes; a run going on (or paused) takes them at its next step."""
+        self.regions = tuple(regions)
+        if self.active:
+            self.worker.update_regions(self.regions)
+
     def can_start(self) -> bool:
         return not self.active and self.content is not None and bool(self.styles)
 
@@ -170,7 +177,8 @@ class AppState(InputsPart, RunSettingsPart, ResultsPart, QObject):
         if init_image is not None and settings.init in ("content", "noise"):
             settings = settings.replace(init="snapshot")
         request = RunRequest(self.content.image, [s.image for s in self.styles], settings,
-                             init_image, model=self.model, start_step=from_step)  # fmt: skip
+                             init_image, model=self.model, start_step=from_step,
+                             regions=self.regions)  # fmt: skip
         self.report, self._rate = None, RateMeter()
         self.start_step, self.viewing = from_step, None
         self._keep_snapshots_to(from_step)  # none for a fresh run

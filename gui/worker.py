@@ -56,6 +56,7 @@ class RunRequest:
     init_image: Image.Image | None = None
     model: str | None = None  # the catalogue model to run; None: the loader's default
     start_step: int = 0  # going on from init_image, taken at this step of the same settings
+    regions: tuple = ()  # engine.regions.Region: where each style goes; none: everywhere
 
 
 class FixedNetwork:
@@ -153,6 +154,10 @@ class EngineWorker(QObject):
         """Go on from `image`; with `step`, counting on from that step."""
         self._command("restore", (image, step))
 
+    def update_regions(self, regions: tuple) -> None:
+        """New region masks for the run, applied between steps (paused too)."""
+        self._command("regions", tuple(regions))
+
     def cancel_download(self) -> None:
         self._cancel_download.set()
 
@@ -201,7 +206,8 @@ class EngineWorker(QObject):
             self._publish_start(request)
             run = StyleTransfer(request.content, request.styles, settings, network,
                                 device=device, init_image=request.init_image,
-                                start_step=request.start_step)  # fmt: skip
+                                start_step=request.start_step,
+                                regions=request.regions)  # fmt: skip
             self.run_settings = run.settings
             self.runStarted.emit(run.settings)
             if run.precision != settings.precision:
@@ -308,6 +314,8 @@ class EngineWorker(QObject):
                         self._updates_done = number  # applied, or refused: not on its way
                     run.update(**changes)
                     self.run_settings = run.settings
+                elif name == "regions":
+                    run.update_regions(value)
                 elif name == "restore":
                     run.restore(*value)
                     self._publish(run, None, force=True)

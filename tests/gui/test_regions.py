@@ -1,0 +1,133 @@
+"""Regions mode in the window (issue 15): real mouse events paint a mask on the canvas,
+`[` and `]` size the brush, undo and redo whole strokes, and a stroke made while a run is
+paused reaches it and changes the picture where it was painted."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from engine.run import StyleTransfer
+from gui.region_painter import mask_array
+from tests.gui.conftest import drop_files
+
+WAIT_MS = 60_000
+LEFT = Qt.MouseButton.LeftButton
+
+
+def drag(widget, points: list[QPointF]) -> None:
+    """Press, move with the button held, release: the events a mouse sends. (QTest's
+    mouseMove sends no buttons, so the moves are sent as QMouseEvents themselves.)"""
+    def send(kind, point, buttons):
+        event = QMouseEvent(kind, point, widget.mapToGlobal(point), LEFT, buttons,
+                            Qt.KeyboardModifier.NoModifier)  # fmt: skip
+        QApplication.sendEvent(widget, event)
+
+    send(QEvent.Type.MouseButtonPress, points[0], LEFT)
+    for point in points[1:]:
+        send(QEvent.Type.MouseMove, point, LEFT)
+    send(QEvent.Type.MouseButtonRelease, points[-1], Qt.MouseButton.NoButton)
+
+
+def load(window, images) -> None:
+    assert drop_files(window.content_pane, [images["photo"]])
+    assert drop_files(window.style_pane, [images["painting"]])
+
+
+def screen_point(window, x: float, y: float) -> QPointF:
+    """The canvas point showing the fraction (x, y) of the picture."""
+    rect = window.canvas._image_rect()
+    return QPointF(rect.left() + x * rect.width(), rect.top() + y * rect.height())
+
+
+def test_painting_a_mask_with_the_mouse(window, qtbot, images):
+    load(window, images)
+    mode, painter, overlay = window.regions, window.regions.painter, window.regions.overlay
+    qtbot.mouseClick(mode.toggle, LEFT)
+    assert mode.panel.isVisible() and overlay.active
+    assert mode.panel.layer.count() == 2  # the painting's row and "Keep the photo"
+
+    size = painter.size
+    qtbot.keyClick(overlay, Qt.Key.Key_BracketRight)
+    assert painter.size > size and mode.panel.size.value() == painter.size
+    qtbot.keyClick(overlay, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(overlay, Qt.Key.Key_BracketLeft)
+    assert painter.size < size
+
+    drag(overlay, [screen_point(window, 0.1, 0.5), screen_point(window, 0.4, 0.5)])
+    mask = mask_array(painter.masks[0])
+    height, width = mask.shape
+    assert mask[height // 2, int(0.25 * width)] > 0.9  # on the stroke
+    assert mask[:, int(0.7 * width) :].max() == 0  # nowhere near it
+    assert mask[height // 2 - painter.size // 4, int(0.25 * width)] > 0  # a round brush
+    # The state has the region for the next run; undo takes the stroke back, redo again.
+    assert len(window.state.regions) == 1 and window.state.regions[0].styles == (0,)
+    qtbot.mouseClick(undo_button(mode), LEFT)
+    assert mask_array(painter.masks[0]).max() == 0 and window.state.regions == ()
+    painter.redo()
+    assert mask_array(painter.masks[0]).max() > 0.9
+
+    # The keep layer paints over the style layer: the pixel belongs to one of them.
+    mode.panel.layer.setCurrentIndex(1)
+    painter.set_size(64)
+    drag(overlay, [screen_point(window, 0.25, 0.5)])
+    assert mask_array(painter.masks[1])[height // 2, int(0.25 * width)] > 0.9
+    assert mask_array(painter.masks[0])[height // 2, int(0.25 * width)] < 0.1
+    assert {r.keep for r in window.state.regions} == {True, False}
+
+    # Hidden overlay, invert, and a grab that shows the colour.
+    painter.invert()
+    assert mask_array(painter.masks[1])[height // 2, int(0.25 * width)] < 0.1
+    mode.panel.show_masks.setChecked(False)
+    assert not overlay.shown
+
+
+def undo_button(mode):
+    return next(b for b in mode.panel.findChildren(type(mode.toggle)) if b.text() == "Undo")
+
+
+def pixels(frame) -> np.ndarray:
+    """The state's newest frame, (H, W, 3) uint8, as floats in [0, 1] (a copy)."""
+    return np.asarray(frame, dtype=np.float64) / 255
+
+
+def test_a_stroke_while_paused_changes_the_picture_where_painted(window, qtbot, images,
+                                                                 monkeypatch):  # fmt: skip
+    applied = []
+    real = StyleTransfer.update_regions
+
+    def spy(run, regions):
+        applied.append(regions)
+        return real(run, regions)
+
+    monkeypatch.setattr(StyleTransfer, "update_regions", spy)
+    load(window, images)
+    state, worker, painter = window.state, window.state.worker, window.regions.painter
+    window.regions.toggle.click()
+    painter.set_size(48)  # mask pixels: the 96 px photo's outer quarters
+    painter.hardness = 0.8
+    drag(window.regions.overlay, [screen_point(window, 0.0, 0.0),
+                                  screen_point(window, 0.0, 1.0)])  # the left edge styled
+    assert state.regions
+    qtbot.mouseClick(window.run_panel.start, LEFT)
+    qtbot.waitUntil(lambda: worker.steps_done >= 10, timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: state.status == "paused", timeout=WAIT_MS)
+    qtbot.wait(200)
+    before, steps = pixels(state.frame), worker.steps_done
+    drag(window.regions.overlay, [screen_point(window, 1.0, 0.0),
+                                  screen_point(window, 1.0, 1.0)])  # and now the right edge
+    qtbot.waitUntil(lambda: len(applied) == 1, timeout=WAIT_MS)
+    assert worker.steps_done == steps  # taken while paused: no step made
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: worker.steps_done >= steps + 15, timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: state.status == "paused", timeout=WAIT_MS)
+    qtbot.wait(200)
+    change = np.abs(pixels(state.frame) - before).mean(2)
+    width = change.shape[1]
+    painted, untouched = change[:, -width // 5 :].mean(), change[:, width // 3 : -width // 3].mean()
+    print(f"change after the stroke: painted {painted:.4f}, untouched middle {untouched:.4f}")
+    assert painted > 2 * untouched
