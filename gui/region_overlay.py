@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QSlider,  # fmt: skip
     QSpinBox,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -163,8 +164,12 @@ class RegionPanel(QWidget):
         super().__init__(parent)
         self.painter, self.overlay = painter, overlay
         self.photo = None  # the photo, for the automatic start
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        # Two rows, so the panel is never wider than the canvas above it at 1280 px.
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        row, second = QHBoxLayout(), QHBoxLayout()
+        rows.addLayout(row)
+        rows.addLayout(second)
         self.layer = QComboBox(toolTip="what this layer paints: a painting, or the photo kept")
         self.layer.currentIndexChanged.connect(self._on_layer)
         row.addWidget(self.layer)
@@ -183,7 +188,8 @@ class RegionPanel(QWidget):
         row.addWidget(QLabel("Hardness"))
         self.hardness = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100,
                                 value=round(painter.hardness * 100))  # fmt: skip
-        self.hardness.setMaximumWidth(90)
+        self.hardness.setMinimumWidth(70)
+        self.hardness.setMaximumWidth(110)
         self.hardness.valueChanged.connect(self._on_hardness)
         row.addWidget(self.hardness)
         for text, slot, tip in (("Invert", painter.invert, "swap painted and unpainted"),
@@ -195,11 +201,12 @@ class RegionPanel(QWidget):
                                  "one per painting")):  # fmt: skip
             button = QToolButton(text=text, toolTip=tip)
             button.clicked.connect(slot)
-            row.addWidget(button)
+            second.addWidget(button)
         self.show_masks = QCheckBox("Show", checked=True, toolTip="show or hide the masks")
         self.show_masks.toggled.connect(overlay.set_shown)
-        row.addWidget(self.show_masks)
+        second.addWidget(self.show_masks)
         row.addStretch(1)
+        second.addStretch(1)
         painter.sizeChanged.connect(self._sync)
 
     def set_rows(self, labels: list[str]) -> None:

@@ -105,6 +105,8 @@ def test_a_mask_of_another_size_is_resized_and_edits_reuse_targets(random_networ
     assert run._region_targets.computed == 2  # the same painting: its target is kept
     run.update_regions([Region(small, (0,), style_masks=(small,)), Region(1 - small, (1,))])
     assert run._region_targets.computed == 3  # a painting mask never seen: one new target
+    run.update(style_blend=(1.0, 3.0))  # a live blend reaches the regions' losses
+    assert torch.allclose(run._style_losses["relu1_1"].parts[0].gram.blend, torch.ones(1))
     while not run.done:  # coarse to fine: the masks follow the image to 48 px
         report = run.step()
     assert report.size == (48, 36) and np.isfinite(report.losses["total"])

@@ -131,3 +131,15 @@ def test_a_stroke_while_paused_changes_the_picture_where_painted(window, qtbot, 
     painted, untouched = change[:, -width // 5 :].mean(), change[:, width // 3 : -width // 3].mean()
     print(f"change after the stroke: painted {painted:.4f}, untouched middle {untouched:.4f}")
     assert painted > 2 * untouched
+
+
+def test_the_regions_tools_fit_a_1280_px_window(window, qtbot, images):
+    # One row of tools once made the window 1515 px wide and cut off the settings' boxes.
+    load(window, images)
+    window.regions.toggle.click()
+    window.resize(1280, 720)
+    qtbot.waitExposed(window)
+    qtbot.wait(50)
+    assert window.width() == 1280
+    viewport, box = window.controls.parentWidget(), window.controls.style_weight.box
+    assert box.mapTo(viewport, box.rect().topRight()).x() < viewport.width()
