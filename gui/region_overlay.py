@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QSlider,  # fmt: skip
     QSpinBox,
     QToolButton,
@@ -111,6 +112,10 @@ class RegionOverlay(QWidget):
             self.painter.bigger()
         elif event.text() == "[":
             self.painter.smaller()
+        elif event.matches(QKeySequence.StandardKey.Undo):
+            self.painter.undo()
+        elif event.matches(QKeySequence.StandardKey.Redo):
+            self.painter.redo()
         else:
             return super().keyPressEvent(event)
         self.update()
@@ -197,11 +202,18 @@ class RegionPanel(QWidget):
                                 ("Undo", painter.undo, "undo the last stroke (Ctrl+Z)"),
                                 ("Redo", painter.redo, "redo (Ctrl+Shift+Z)"),
                                 ("Import…", self._import, "a mask from an image file"),
-                                ("Auto", self._auto, "a start: the photo's colour clusters, "
-                                 "one per painting")):  # fmt: skip
+                                ):  # fmt: skip
             button = QToolButton(text=text, toolTip=tip)
             button.clicked.connect(slot)
             second.addWidget(button)
+        self.auto = QToolButton(text="Auto", toolTip="a start: one part of the photo per "
+                                "painting, by colour or by brightness")  # fmt: skip
+        self.auto.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.auto)
+        menu.addAction("By colour (k-means)", self._auto_colours)
+        menu.addAction("By brightness", self._auto_brightness)
+        self.auto.setMenu(menu)
+        second.addWidget(self.auto)
         self.show_masks = QCheckBox("Show", checked=True, toolTip="show or hide the masks")
         self.show_masks.toggled.connect(overlay.set_shown)
         second.addWidget(self.show_masks)
@@ -249,11 +261,18 @@ class RegionPanel(QWidget):
                 self.message.emit("error", problem)
 
     @Slot()
-    def _auto(self) -> None:
+    def _auto_colours(self) -> None:
+        self.auto_start("colours")
+
+    @Slot()
+    def _auto_brightness(self) -> None:
+        self.auto_start("brightness")
+
+    def auto_start(self, method: str) -> None:
         if self.photo is None or not self.painter.style_rows:
             self.message.emit("info", "Drop a photo and a painting first.")
             return
-        self.painter.auto_split(self.photo, "colours")
+        self.painter.auto_split(self.photo, method)
 
     def keyPressEvent(self, event) -> None:
         self.overlay.keyPressEvent(event)

@@ -102,7 +102,7 @@ class RegionPainter(QObject):
             return
         self._remember()
         if self.tool == "fill":
-            self.masks[self.layer].fill(255)
+            self._fill_unpainted()
             self._last = None
             self.changed.emit()
             return
@@ -155,6 +155,13 @@ class RegionPainter(QObject):
                     np.uint8)  # fmt: skip
 
     # --- whole-layer edits -------------------------------------------------------------
+
+    def _fill_unpainted(self) -> None:
+        """Fill: this layer takes everything no other layer has painted."""
+        others = sum((_view(m).astype(np.int32) for n, m in enumerate(self.masks)
+                      if n != self.layer), np.zeros((1, 1), np.int32))  # fmt: skip
+        mine = _view(self.masks[self.layer])
+        mine[...] = np.maximum(mine, 255 - np.clip(others, 0, 255)).astype(np.uint8)
 
     def invert(self) -> None:
         if self.masks:

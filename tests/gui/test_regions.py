@@ -143,3 +143,53 @@ def test_the_regions_tools_fit_a_1280_px_window(window, qtbot, images):
     assert window.width() == 1280
     viewport, box = window.controls.parentWidget(), window.controls.style_weight.box
     assert box.mapTo(viewport, box.rect().topRight()).x() < viewport.width()
+
+
+def test_eraser_fill_auto_import_and_undo_keys(window, qtbot, images, tmp_path):
+    from PIL import Image
+
+    from tests.gui.conftest import drop_files as drop
+
+    load(window, images)
+    assert drop(window.style_pane, [images["painting"]])  # a second painting row
+    mode, painter, overlay = window.regions, window.regions.painter, window.regions.overlay
+    mode.toggle.click()
+    height, width = mask_array(painter.masks[0]).shape
+    middle = screen_point(window, 0.5, 0.5)
+    painter.set_size(40)
+    painter.hardness = 0.95  # full strength nearly to the rim
+    drag(overlay, [middle])
+    mode.panel.tools["eraser"].click()
+    painter.set_size(12)
+    drag(overlay, [middle])
+    mask = mask_array(painter.masks[0])
+    assert mask[height // 2, width // 2] < 0.05 and mask[height // 2, width // 2 + 14] > 0.9
+    qtbot.keyClick(overlay, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert mask_array(painter.masks[0])[height // 2, width // 2] > 0.9  # the erase undone
+
+    # Fill gives the second painting everything the first has not painted.
+    mode.panel.layer.setCurrentIndex(1)
+    mode.panel.tools["fill"].click()
+    drag(overlay, [screen_point(window, 0.1, 0.1)])
+    first, second = mask_array(painter.masks[0]), mask_array(painter.masks[1])
+    assert np.allclose(first + second, 1, atol=2 / 255)
+
+    # Auto: one part of the photo per painting, softly edged, covering the picture.
+    mode.panel.auto_start("brightness")
+    first, second = mask_array(painter.masks[0]), mask_array(painter.masks[1])
+    assert 0.3 < first.mean() < 0.7 and np.abs(first + second - 1).mean() < 0.02
+    mode.panel.auto_start("colours")
+    assert len(window.state.regions) == 2
+
+    # A mask file: any size is resized; a black one is refused with a message, not a crash.
+    path = tmp_path / "half.png"
+    half = np.zeros((10, 30), np.uint8)
+    half[:, :15] = 255
+    Image.fromarray(half).save(path)
+    assert painter.import_mask(str(path)) is None
+    imported = mask_array(painter.masks[painter.layer])
+    assert imported.shape == (height, width) and imported[:, : width // 3].min() > 0.9
+    Image.new("L", (8, 8), 0).save(path)
+    assert "empty" in painter.import_mask(str(path))
+    path.write_bytes(b"not an image")
+    assert "not an image file" in painter.import_mask(str(path))
