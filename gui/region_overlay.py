@@ -107,6 +107,17 @@ class RegionOverlay(QWidget):
     def wheelEvent(self, event) -> None:
         self.canvas.wheelEvent(event)  # zoom still works in Regions mode
 
+    def event(self, event) -> bool:
+        # Edit > Undo (settings) owns Ctrl+Z in the window; while the brush has the focus,
+        # Ctrl+Z and Ctrl+Shift+Z undo and redo strokes instead.
+        if event.type() == QEvent.Type.ShortcutOverride and self.active and (
+            event.matches(QKeySequence.StandardKey.Undo)
+            or event.matches(QKeySequence.StandardKey.Redo)
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event) -> None:
         if event.text() == "]":
             self.painter.bigger()
@@ -297,6 +308,7 @@ class RegionsMode(QObject):
         self.state.contentChanged.connect(self._on_content)
         self.state.stylesChanged.connect(self._on_styles)
         self.painter.changed.connect(self._send)
+        self._sent: tuple = ()  # what the painter last gave the state
         self.panel.message.connect(self.state.message)
 
     @Slot(bool)
@@ -308,8 +320,13 @@ class RegionsMode(QObject):
     def _on_content(self) -> None:
         content = self.state.content
         self.panel.photo = content.image if content else None
+        # Regions the painter did not make came with a restored session: paint them back.
+        # Otherwise a new photo starts with empty masks.
+        restored = self.state.regions if self.state.regions is not self._sent else ()
         if content is not None:
             self.painter.reset(*content.image.size, len(self.state.styles))
+            if restored:
+                self.painter.load(restored)
             self.panel.set_rows([s.label for s in self.state.styles])
 
     @Slot()
@@ -322,4 +339,5 @@ class RegionsMode(QObject):
 
     @Slot()
     def _send(self) -> None:
-        self.state.set_regions(self.painter.regions())
+        self._sent = self.painter.regions()
+        self.state.set_regions(self._sent)

@@ -226,6 +226,16 @@ class RegionPainter(QObject):
         self.masks[self.keep_layer] = _blank(width, height)
         self.changed.emit()
 
+    def load(self, regions) -> None:
+        """Masks back from engine regions (a restored session): a region paints the layer
+        of its first painting, a keep region the keep layer."""
+        width, height = self.masks[0].width(), self.masks[0].height()
+        for region in regions:
+            layer = self.keep_layer if region.keep else region.styles[0]
+            if layer <= self.keep_layer:
+                self.masks[layer] = array_mask(region.mask, width, height)
+        self.changed.emit()
+
     # --- what a run gets -----------------------------------------------------------------
 
     def regions(self) -> tuple[Region, ...]:

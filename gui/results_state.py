@@ -119,6 +119,7 @@ class ResultsPart:
             iteration=iteration,
             latest=latest,
             snapshots=[(snap.iteration, snap.image) for snap in self.snapshots],
+            regions=list(self.regions),
         )
 
     @Slot()
@@ -145,6 +146,7 @@ class ResultsPart:
         self._use_settings(session.settings, record=False)
         self.snapshots = [Snapshot(n, image, thumbnail(image)) for n, image in session.snapshots]
         self.viewing, self.report, self.run_settings = None, None, None
+        self.regions = tuple(session.regions)  # Regions mode paints them back (contentChanged)
         latest = session.latest or (self.snapshots[-1].image if self.snapshots else None)
         self.resume_image = latest
         self.contentChanged.emit()

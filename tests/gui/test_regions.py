@@ -193,3 +193,28 @@ def test_eraser_fill_auto_import_and_undo_keys(window, qtbot, images, tmp_path):
     assert "empty" in painter.import_mask(str(path))
     path.write_bytes(b"not an image")
     assert "not an image file" in painter.import_mask(str(path))
+
+
+def test_painted_regions_travel_with_the_autosave(window, qtbot, images, random_network):
+    from engine.session import load_session, save_session
+    from tests.gui.test_session import open_window
+
+    load(window, images)
+    window.regions.toggle.click()
+    window.regions.painter.set_size(30)
+    drag(window.regions.overlay, [screen_point(window, 0.2, 0.5)])
+    window.state.frame = np.zeros((48, 64, 3), np.uint8)  # a session needs a picture
+    save_session(window.state.session())
+    assert len(load_session().regions) == 1
+    window.close()
+
+    second = open_window(qtbot, random_network)
+    qtbot.mouseClick(second.restore_bar.restore, LEFT)
+    restored = mask_array(second.regions.painter.masks[0])
+    height, width = restored.shape
+    assert restored[height // 2, width // 5] > 0.9 and restored[:, width // 2 :].max() == 0
+    assert len(second.state.regions) == 1  # and the next run gets them
+    # A new photo starts with empty masks.
+    assert drop_files(second.content_pane, [images["photo"]])
+    assert second.state.regions == () and mask_array(second.regions.painter.masks[0]).max() == 0
+    second.close()
