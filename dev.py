@@ -62,7 +62,9 @@ def setup() -> None:
     pip = [str(venv_python()), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     print("installing Impasto and its dependencies into .venv ...", flush=True)
     # constraints.txt pins the exact torch build; -e keeps the checkout importable as-is.
-    subprocess.run([*pip, "-c", "constraints.txt", "-e", ".[test]"], cwd=ROOT, check=True)
+    # cluster: Ray, so the batch tests run on a real local cluster here and in CI.
+    subprocess.run([*pip, "-c", "constraints.txt", "-e", ".[test,cluster]"], cwd=ROOT,
+                   check=True)  # fmt: skip
     STAMP.write_text(wanted)
 
 
