@@ -16,11 +16,10 @@ from engine.device import describe_device, is_out_of_memory, pick_device
 from engine.files import write_atomically
 from engine.images import ImageError, load_image, save_image
 from engine.outputs import OutputError, check_outputs
-from engine.presets import apply_preset, preset_names
+from engine.presets import PresetError, load_preset, preset_names
 from engine.region_files import RegionArgs, parse_region, picture_record, regions_from_args
 from engine.regions import MAX_REGIONS
 from engine.run import InputTooSmall, Network, StyleTransfer
-from engine.session import read_json
 from engine.settings import SPECS, RunSettings, Setting, SettingsError, with_size
 from engine.terminal import ProgressLine, bar
 from engine.vgg import PREPROCESSINGS, WeightsError, read_state_dict
@@ -247,20 +246,10 @@ def _settings_from_args(args: argparse.Namespace) -> RunSettings:
 
 
 def _preset(name_or_file: str) -> RunSettings:
-    if name_or_file in preset_names():
-        return apply_preset(RunSettings(), name_or_file)
-    path = Path(name_or_file)
-    if not path.suffix and not path.exists():
-        choices = ", ".join(preset_names())
-        raise UsageError(f"--preset: no preset named {name_or_file!r} (choose {choices}, "
-                         "or give a preset file)")  # fmt: skip
     try:
-        return RunSettings.from_dict(read_json(path))
-    except SettingsError as error:
-        raise UsageError(f"{path}: not a usable preset ({error})") from None
-    except (OSError, ValueError) as error:
-        reason = str(error).removeprefix(f"{path}: ")
-        raise UsageError(f"{path}: not a preset file ({reason})") from None
+        return load_preset(name_or_file)
+    except PresetError as error:
+        raise UsageError(f"--preset: {error}") from None
 
 
 def _list(text: str, name: str, items: str) -> tuple:

@@ -4,6 +4,7 @@ names the file and the reason in one line, ready to show to a person."""
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import warnings
@@ -51,6 +52,31 @@ def load_image(path: str | os.PathLike) -> Image.Image:
         raise ImageError(f"{path}: permission denied") from error
     except OSError as error:
         raise ImageError(f"{path}: cannot read ({error.strerror or error})") from error
+
+
+def image_from_bytes(data: bytes, name: str) -> Image.Image:
+    """load_image for a file's bytes that came from elsewhere (a Ray worker gets its inputs
+    through the object store, not a shared disk); `name` is the file the messages name."""
+    if not data:
+        raise ImageError(f"{name}: file is empty")
+    return _decode(io.BytesIO(data), Path(name))
+
+
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """(width, height) from the file's header, without decoding its pixels: a batch checks
+    every input before it starts, and decodes each where it runs. ImageError if the file
+    is missing or not an image."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(f"{path}: file not found" if not path.exists() else
+                         f"{path}: not a regular file")  # fmt: skip
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as image:
+                return image.size
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as error:
+        raise ImageError(f"{path}: not an image file Impasto can read") from error
 
 
 def _decode(file, path: Path) -> Image.Image:

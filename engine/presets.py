@@ -3,7 +3,20 @@ setting can still be changed afterwards (the window then shows the preset as mod
 
 from __future__ import annotations
 
-from engine.settings import FALLING_LAYER_WEIGHTS, PRESET_FIELDS, RunSettings, sqrt2_scales
+from pathlib import Path
+
+from engine.session import read_json
+from engine.settings import (
+    FALLING_LAYER_WEIGHTS,
+    PRESET_FIELDS,
+    RunSettings,
+    SettingsError,
+    sqrt2_scales,
+)
+
+
+class PresetError(ValueError):
+    """A preset name or file that cannot be used; str() is one line naming it."""
 
 
 def _classic(size: int) -> dict:
@@ -51,3 +64,21 @@ def matching_preset(settings: RunSettings) -> str | None:
         if apply_preset(settings, name) == settings:
             return name
     return None
+
+
+def load_preset(name_or_file: str, folder: Path = Path(".")) -> RunSettings:
+    """The settings of a preset by name, or of a preset file (relative to `folder`): the
+    command line's --preset and a batch spec's "preset"."""
+    if name_or_file in PRESETS:
+        return apply_preset(RunSettings(), name_or_file)
+    path = folder / name_or_file
+    if not path.suffix and not path.exists():
+        raise PresetError(f"no preset named {name_or_file!r} (choose {', '.join(PRESETS)}, "
+                          "or give a preset file)")  # fmt: skip
+    try:
+        return RunSettings.from_dict(read_json(path))
+    except SettingsError as error:
+        raise PresetError(f"{path}: not a usable preset ({error})") from None
+    except (OSError, ValueError) as error:
+        reason = str(error).removeprefix(f"{path}: ")
+        raise PresetError(f"{path}: not a preset file ({reason})") from None

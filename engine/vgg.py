@@ -8,6 +8,7 @@ Both use torchvision's key layout (`features.N.weight`, `features.N.bias`).
 
 from __future__ import annotations
 
+import io
 import pickle
 import zipfile
 from collections import OrderedDict
@@ -101,7 +102,7 @@ def _tensor_problem(tensor: torch.Tensor) -> str | None:
     return None
 
 
-def _check_archive(path: Path) -> None:
+def _check_archive(path: Path | io.BytesIO, source: str | Path) -> None:
     """Refuse a zip whose entries are compressed before anything is read from it.
 
     torch.save stores entries uncompressed; a compressed one is not from torch.save and may
@@ -113,7 +114,7 @@ def _check_archive(path: Path) -> None:
         for info in archive.infolist():
             if info.compress_type != zipfile.ZIP_STORED:
                 raise WeightsError(
-                    f"{path}: refused: {info.filename} is compressed (it would inflate to "
+                    f"{source}: refused: {info.filename} is compressed (it would inflate to "
                     f"{info.file_size} bytes); torch.save never writes such files"
                 )
 
@@ -123,25 +124,41 @@ def read_state_dict(path: str | Path, arch: str) -> dict[str, torch.Tensor]:
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"{path}: no such weights file")
+    # The zip format (torch >= 1.6) is mapped, not read; older files have no zip and
+    # cannot be mapped (their storages are read as stored, uncompressed).
+    return _load_checked(path, arch, path, mmap=True)
+
+
+def state_dict_from_bytes(data: bytes, arch: str, source: str) -> dict[str, torch.Tensor]:
+    """read_state_dict for a file's bytes that came from elsewhere (a Ray worker gets the
+    weights through the object store, not a shared disk): the same checks, no file."""
+    return _load_checked(io.BytesIO(data), arch, source, mmap=False)
+
+
+def _load_checked(
+    file: Path | io.BytesIO, arch: str, source: str | Path, mmap: bool
+) -> dict[str, torch.Tensor]:
     try:
-        # The zip format (torch >= 1.6) is mapped, not read; older files have no zip and
-        # cannot be mapped (their storages are read as stored, uncompressed).
-        is_zip = zipfile.is_zipfile(path)
+        is_zip = zipfile.is_zipfile(file)
+        if isinstance(file, io.BytesIO):
+            file.seek(0)  # is_zipfile read from it
         if is_zip:
-            _check_archive(path)
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=is_zip)
+            _check_archive(file, source)
+            if isinstance(file, io.BytesIO):
+                file.seek(0)
+        state = torch.load(file, map_location="cpu", weights_only=True, mmap=mmap and is_zip)
     except WeightsError:
         raise
     except pickle.UnpicklingError as error:
         # weights_only refuses any global it does not know: that is code trying to run.
         if "global" in str(error).lower():
             raise WeightsError(
-                f"{path}: refused: the file holds code or objects other than plain tensors"
+                f"{source}: refused: the file holds code or objects other than plain tensors"
             ) from error
-        raise WeightsError(f"{path}: not a PyTorch weights file, or it is damaged") from error
+        raise WeightsError(f"{source}: not a PyTorch weights file, or it is damaged") from error
     except Exception as error:  # torch raises many types for corrupt or foreign files
-        raise WeightsError(f"{path}: not a PyTorch weights file, or it is damaged") from error
-    return validate_state_dict(state, arch, path)
+        raise WeightsError(f"{source}: not a PyTorch weights file, or it is damaged") from error
+    return validate_state_dict(state, arch, source)
 
 
 def random_state_dict(arch: str = "vgg19", seed: int = 0) -> dict[str, torch.Tensor]:
