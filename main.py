@@ -1,4 +1,4 @@
-"""Impasto: `python main.py` opens the window; `python main.py stylize ...` runs headless."""
+"""Impasto: `python main.py` opens the window; `main.py stylize|batch|weights` run headless."""
 
 import logging
 import sys
@@ -6,7 +6,7 @@ import sys
 # torch before PySide6: the other order has caused DLL/initialisation failures.
 import torch  # noqa: F401
 
-CLI_COMMANDS = {"stylize", "weights", "-h", "--help"}
+CLI_COMMANDS = {"stylize", "batch", "weights", "-h", "--help"}
 
 
 def main(argv: list[str] | None = None) -> int:

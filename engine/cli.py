@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from engine import catalogue, weights_store
+from engine.batch_cli import add_batch_command
 from engine.device import describe_device, is_out_of_memory, pick_device
 from engine.files import write_atomically
 from engine.images import ImageError, load_image, save_image
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="impasto", description="Repaint a photo in the style of a painting.")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     _add_stylize(commands)
+    add_batch_command(commands)
     add_weights_commands(commands)
     return parser
 
