@@ -161,8 +161,18 @@ def read_inputs(spec: BatchSpec) -> dict[str, bytes]:
             check_sizes(Image.new("1", sizes[job.content]),
                          [Image.new("1", sizes[s]) for s in job.styles], job.settings)  # fmt: skip
         except InputTooSmall as error:
-            raise BatchError(f"{job.name}: {error}") from None
+            raise BatchError(f"{job.name}: {_input_named(job, str(error))}") from None
     return {label: path.read_bytes() for label, path in spec.inputs.items()}
+
+
+def _input_named(job: Job, message: str) -> str:
+    """run.py's size message ("style image 2 is too small ...") with the file it means."""
+    if message.startswith("content image"):
+        return f"{job.content}: {message}"
+    for number, label in enumerate(job.styles, start=1):
+        if message.startswith(f"style image {number} "):
+            return f"{label}: {message}"
+    return message
 
 
 def read_weights(spec: BatchSpec) -> dict[str, tuple[WeightsInfo, bytes]]:
@@ -298,6 +308,7 @@ def run_batch(spec: BatchSpec, runner: Runner, folder: Path, stop: threading.Eve
     finished; what finished is kept and the index says which were cancelled."""
     stop = stop or threading.Event()
     on_progress = on_progress or (lambda progress, record: None)
+    folder.mkdir(parents=True, exist_ok=True)
     jobs = {job.index: job for job in spec.jobs}
     records: dict[int, RunRecord] = {}
     thumbnails: dict[int, Image.Image] = {}

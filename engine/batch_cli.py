@@ -66,8 +66,8 @@ def handle_batch_command(args: argparse.Namespace) -> int:
         folder = args.output or spec.output
         if folder is None:
             raise BatchError("no output folder: give -o DIR, or `output` in the spec")
-        check_output_folder(spec, folder)
         inputs, weights = read_inputs(spec), read_weights(spec)
+        check_output_folder(spec, folder)
         connected = _connect(args.ray) if args.ray else False
     except (BatchSpecError, BatchError, WeightsError) as error:
         return _bad_input(error)
