@@ -67,8 +67,8 @@ def handle_batch_command(args: argparse.Namespace) -> int:
         if folder is None:
             raise BatchError("no output folder: give -o DIR, or `output` in the spec")
         inputs, weights = read_inputs(spec), read_weights(spec)
-        check_output_folder(spec, folder)
         connected = _connect(args.ray) if args.ray else False
+        check_output_folder(spec, folder)
     except (BatchSpecError, BatchError, WeightsError) as error:
         return _bad_input(error)
     except RuntimeError as error:  # ClusterError: Ray missing or its cluster unreachable

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable
 
 from engine.batch import Finished, RunOutput, WeightsInfo, describe_failure, run_task
 from engine.batch_spec import Job
 
 INSTALL_HINT = "pip install 'impasto[cluster]'"
-# Ray's single-machine mode: its processes talk over 127.0.0.1 only. Ray reads this where
-# it starts (here, and in the processes it starts, which inherit it).
+# Ray's single-machine mode: its processes talk over 127.0.0.1 only.
 _LOOPBACK_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
 
@@ -40,6 +40,10 @@ def connect(address: str) -> bool:
     private one on this machine, on 127.0.0.1). Returns whether this call connected (and
     so should disconnect): a process already connected (the tests, the window) keeps its
     connection, whatever `address` says."""
+    if address == "local" and "ray" not in sys.modules:
+        # Ray's single-machine mode, read when Ray is imported; the processes it starts
+        # inherit it. (Imported already, Ray keeps the mode it was imported with.)
+        os.environ.setdefault(_LOOPBACK_ONLY, "0")
     ray = import_ray()
     if ray.is_initialized():
         return False
@@ -47,8 +51,7 @@ def connect(address: str) -> bool:
                "logging_level": logging.WARNING}  # fmt: skip
     try:
         if address == "local":
-            with _environment(_LOOPBACK_ONLY, "0"):
-                ray.init(**options)
+            ray.init(**options)
         else:
             ray.init(address=address, **options)
     except (ConnectionError, RuntimeError, ValueError) as error:
@@ -61,22 +64,6 @@ def connect(address: str) -> bool:
 
 def disconnect() -> None:
     import_ray().shutdown()
-
-
-class _environment:
-    """Set one environment variable for the duration of a `with` block."""
-
-    def __init__(self, name: str, value: str):
-        self.name, self.value, self.before = name, value, os.environ.get(name)
-
-    def __enter__(self):
-        os.environ[self.name] = self.value
-
-    def __exit__(self, *exc):
-        if self.before is None:
-            os.environ.pop(self.name, None)
-        else:
-            os.environ[self.name] = self.before
 
 
 class RayRunner:

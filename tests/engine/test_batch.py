@@ -3,7 +3,10 @@ the index and the contact sheet; failures, cancelling and nothing partial. The s
 on a real Ray cluster are in test_cluster.py."""
 
 import json
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +29,8 @@ from tests.engine.batch_helpers import (
 )
 from tests.engine.helpers import painting, photo
 from tests.engine.test_settings_declaration import other_value
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -328,3 +333,20 @@ def test_from_session_needs_a_size_and_a_session(tmp_path, capsys):
     argv = ["batch", "--from-session", str(tmp_path), "--size", "64", "-o", str(tmp_path / "o")]
     assert main(argv) == 2
     assert "no session there" in capsys.readouterr().err
+
+
+def test_without_ray_local_works_and_ray_says_how_to_install_it(folder, random_weights_file):
+    spec = write_spec(folder, random_weights_file, grid={})
+    probe = f"""
+import sys
+sys.modules["ray"] = None  # `import ray` now fails, as without the cluster extra
+from engine.cli import main
+assert main(["batch", {str(spec)!r}, "--ray", "auto", "-o", {str(folder / "r")!r}]) == 2
+assert main(["batch", {str(spec)!r}, "--quiet", "-o", {str(folder / "l")!r}]) == 0
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "impasto: error: --ray needs Ray, which is not installed; pip install 'impasto[cluster]'"]
+    assert (folder / "l" / "run-1.png").exists() and not (folder / "r").exists()
