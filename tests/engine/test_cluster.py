@@ -139,3 +139,23 @@ def test_cancel_stops_the_remaining_tasks_and_leaves_nothing_partial(
     out = folder / "out"
     assert sorted(p.name for p in out.iterdir()) == ["contact-sheet.png", "index.json"]
     assert_nothing_partial(out)
+
+
+def test_a_session_is_rendered_larger_on_the_cluster(cluster, tmp_path, random_weights_file):
+    from PIL import Image
+
+    from engine.images import read_settings
+    from engine.session import Session, save_session
+    from engine.settings import RunSettings
+    from tests.engine.batch_helpers import TINY
+    from tests.engine.helpers import painting, photo
+
+    settings = RunSettings(**TINY)
+    save_session(Session(settings, photo(), [painting()], latest=painting(32, 24, seed=3),
+                         iteration=3), tmp_path / "session")  # fmt: skip
+    out = tmp_path / "out"
+    argv = ["batch", "--from-session", str(tmp_path / "session"), "--size", "64", "--steps",
+            "2", "--ray", "auto", "-o", str(out), "--weights", random_weights_file]  # fmt: skip
+    assert main(argv) == 0
+    assert Image.open(out / "run-1.png").size == (64, 48)
+    assert read_settings(out / "run-1.png")["scales"] == [45, 64]
