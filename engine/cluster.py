@@ -36,10 +36,11 @@ def import_ray():
 
 def connect(address: str) -> bool:
     """Connect this process to the Ray cluster at `address` ("auto": the one this machine
-    belongs to or RAY_ADDRESS names; "HOST:PORT" or "ray://HOST:PORT"; "local": start a
-    private one on this machine, on 127.0.0.1). Returns whether this call connected (and
-    so should disconnect): a process already connected (the tests, the window) keeps its
-    connection, whatever `address` says."""
+    belongs to or RAY_ADDRESS names; "HOST:PORT": a head, which this process joins as a
+    driver, so it must reach the cluster's ports; "local": start a private cluster on this
+    machine, on 127.0.0.1). Returns whether this call connected (and so should
+    disconnect): a process already connected (the tests, the window) keeps its connection,
+    whatever `address` says."""
     if address == "local" and "ray" not in sys.modules:
         # Ray's single-machine mode, read when Ray is imported; the processes it starts
         # inherit it. (Imported already, Ray keeps the mode it was imported with.)
