@@ -86,6 +86,14 @@ class BatchSpec:
     thumbnail: int
 
 
+def spec_for(settings: RunSettings, content: str, styles: list[str],
+             grid: dict[str, list] | None = None) -> dict:  # fmt: skip
+    """A spec that varies `grid` around `settings` (every field written out): what the
+    window's "Render variations…" would hand to `expand`."""
+    fields = {name: value for name, value in settings.to_dict().items() if name in SPECS}
+    return {**fields, "content": content, "styles": list(styles), "grid": dict(grid or {})}
+
+
 def read_spec(path: Path) -> dict:
     """The spec file as data: JSON, or TOML (Python 3.11+) by its extension."""
     path = Path(path)

@@ -13,7 +13,13 @@ import pytest
 from PIL import Image
 
 from engine.batch import LocalRunner, read_inputs, read_weights, run_batch
-from engine.batch_spec import BatchSpecError, continuation_scales, expand, load_spec
+from engine.batch_spec import (
+    BatchSpecError,
+    continuation_scales,
+    expand,
+    load_spec,
+    spec_for,
+)
 from engine.cli import main
 from engine.contact_sheet import contact_sheet
 from engine.images import read_settings
@@ -80,6 +86,13 @@ def test_a_grid_reaches_every_setting(name, folder):
     assert getattr(spec.jobs[0].settings, name) == default
     assert getattr(spec.jobs[1].settings, name) == value
     assert spec.jobs[1].differs[0][0] == name
+
+
+def test_a_spec_made_from_settings_varies_only_its_grid(folder):
+    settings = apply_preset(RunSettings(size=96), "Smooth").replace(seed=4)
+    spec = expand(spec_for(settings, "photo.png", ["a.png"], {"style_weight": [1, 9]}), folder)
+    assert [job.settings for job in spec.jobs] == [settings.replace(style_weight=1),
+                                                   settings.replace(style_weight=9)]  # fmt: skip
 
 
 def test_toml_and_json_specs_are_the_same_batch(folder):
