@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 from collections.abc import Callable
 
@@ -18,6 +19,7 @@ from engine.batch import Finished, RunOutput, WeightsInfo, describe_failure, run
 from engine.batch_spec import Job
 
 INSTALL_HINT = "pip install 'impasto[cluster]'"
+CONNECT_TIMEOUT_S = 5
 # Ray's single-machine mode: its processes talk over 127.0.0.1 only.
 _LOOPBACK_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
@@ -48,6 +50,8 @@ def connect(address: str) -> bool:
     ray = import_ray()
     if ray.is_initialized():
         return False
+    if address not in ("auto", "local"):
+        _check_reachable(address)
     options = {"include_dashboard": False, "log_to_driver": False,
                "logging_level": logging.WARNING}  # fmt: skip
     try:
@@ -61,6 +65,20 @@ def connect(address: str) -> bool:
         raise ClusterError(f"no Ray cluster at {address} ({why}); start one with "
                            "`ray start --head`, or use --ray local or --local") from None
     return True
+
+
+def _check_reachable(address: str) -> None:
+    """A head that does not answer fails here in seconds, in one line; Ray itself would
+    retry for minutes, printing its own warnings."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ClusterError(f"--ray {address}: give auto, local or HOST:PORT of a Ray head")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as error:
+        why = error.strerror or type(error).__name__  # "Connection refused", "timed out"
+        raise ClusterError(f"no Ray cluster at {address} ({why}); start one there with "
+                           "`ray start --head`, or use --ray local or --local") from None
 
 
 def disconnect() -> None:

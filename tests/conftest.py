@@ -4,6 +4,9 @@ import os
 
 # Before anything imports Qt: draw offscreen, and never touch the user's own folders.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Before anything imports Ray (which reads it then): a Ray cluster the tests start runs in
+# single-machine mode, every process on 127.0.0.1 (tests/engine/test_cluster.py).
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 import pytest
 import torch

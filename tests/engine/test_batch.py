@@ -363,3 +363,21 @@ assert main(["batch", {str(spec)!r}, "--quiet", "-o", {str(folder / "l")!r}]) ==
     assert done.stderr.strip().splitlines() == [
         "impasto: error: --ray needs Ray, which is not installed; pip install 'impasto[cluster]'"]
     assert (folder / "l" / "run-1.png").exists() and not (folder / "r").exists()
+
+
+def test_a_ray_head_that_does_not_answer_is_one_line(folder, random_weights_file, capsys):
+    pytest.importorskip("ray", reason="the cluster extra (ray) is not installed")
+    import socket
+
+    with socket.socket() as probe:  # a port on this machine that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    spec = write_spec(folder, random_weights_file, grid={})
+    cases = ((f"127.0.0.1:{port}", f"no Ray cluster at 127.0.0.1:{port} ("),
+             ("nowhere", "--ray nowhere: give auto, local or HOST:PORT"))
+    for address, expected in cases:
+        argv = ["batch", str(spec), "--ray", address, "-o", str(folder / "o")]
+        assert main(argv) == 2
+        error = capsys.readouterr().err.strip().splitlines()
+        assert len(error) == 1 and expected in error[0], error
+    assert not (folder / "o").exists()

@@ -26,8 +26,6 @@ from tests.engine.batch_helpers import (
     write_truncated_image,
 )
 
-# Ray's single-machine mode (every process on 127.0.0.1), read when Ray is imported.
-os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 try:
     import ray
 except ImportError:
@@ -41,7 +39,8 @@ from engine.cluster import RayRunner  # noqa: E402  (after the skip: it needs Ra
 
 @pytest.fixture(scope="module")
 def cluster():
-    """A private Ray cluster for this module: 2 CPUs, no dashboard, loopback only."""
+    """A private Ray cluster for this module: 2 CPUs, no dashboard, loopback only (the
+    single-machine mode tests/conftest.py sets before Ray is imported)."""
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              object_store_memory=200 * 2**20)  # fmt: skip
     yield ray
