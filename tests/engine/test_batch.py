@@ -381,3 +381,27 @@ def test_a_ray_head_that_does_not_answer_is_one_line(folder, random_weights_file
         error = capsys.readouterr().err.strip().splitlines()
         assert len(error) == 1 and expected in error[0], error
     assert not (folder / "o").exists()
+
+
+def test_ctrl_c_on_the_command_line_cancels_and_leaves_nothing_partial(
+    folder, random_weights_file
+):
+    import signal
+    import time
+
+    spec = write_spec(folder, random_weights_file, steps=20, grid={"seed": [0, 1, 2]})
+    out = folder / "out"
+    batch = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "batch", str(spec), "-o",
+                              str(out)], cwd=ROOT, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (out / "run-1.png").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    batch.send_signal(signal.SIGINT)  # Ctrl+C, while run 2 is under way
+    _, err = batch.communicate(timeout=60)
+    assert batch.returncode == 1, err
+    index = json.loads((out / "index.json").read_text())
+    statuses = [run["status"] for run in index["runs"]]
+    assert index["cancelled"] and statuses[0] == "done" and statuses[-1] == "cancelled"
+    assert "cancelled" in err.strip().splitlines()[-1] and "Traceback" not in err
+    assert not (out / "run-3.png").exists()
+    assert_nothing_partial(out)
