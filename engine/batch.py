@@ -28,7 +28,9 @@ from engine.device import describe_device, is_out_of_memory
 from engine.files import write_atomically
 from engine.images import ImageError, image_from_bytes, image_size, save_image
 from engine.outputs import check_outputs
-from engine.run import InputTooSmall, Network, StyleTransfer, check_sizes
+from engine.run import InputTooSmall, Network, StyleTransfer
+from engine.targets import check_sizes
+from engine.terminal import bar
 from engine.vgg import WeightsError, read_state_dict, state_dict_from_bytes
 
 INDEX_FILE, SHEET_FILE = "index.json", "contact-sheet.png"
@@ -90,8 +92,8 @@ class Progress:
 
     @property
     def line(self) -> str:
-        bar = "#" * (24 * (self.done + self.failed) // max(1, self.total))
-        text = f"[{bar:<24}] {self.done}/{self.total} done, {self.running} running, "
+        finished = (self.done + self.failed) / max(1, self.total)
+        text = f"{bar(finished, 24)} {self.done}/{self.total} done, {self.running} running, "
         text += f"{self.waiting} waiting, " if self.waiting else ""
         text += f"{self.failed} failed"
         return text + (f", {self.cancelled} cancelled" if self.cancelled else "")

@@ -24,6 +24,7 @@ from engine.batch import (
     run_batch,
 )
 from engine.batch_spec import BatchSpec, BatchSpecError, expand, load_spec
+from engine.terminal import ProgressLine
 from engine.vgg import PREPROCESSINGS, WeightsError
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
@@ -137,26 +138,21 @@ def _bad_input(error: Exception) -> int:
 
 
 class _ProgressLine:
-    """The batch's progress on stderr: one line redrawn on a terminal, one line per
-    finished run elsewhere (a log)."""
+    """The batch's progress on stderr: one line redrawn on a terminal (engine/terminal.py),
+    one line per finished run elsewhere (a log)."""
 
     def __init__(self, enabled: bool, tty: bool) -> None:
-        self.enabled, self.tty, self.shown = enabled, tty, False
+        self.enabled, self.tty = enabled, tty
+        self.line = ProgressLine(enabled=enabled and tty)
 
     def __call__(self, progress: Progress, record: RunRecord | None) -> None:
-        if not self.enabled:
-            return
         if self.tty:
-            sys.stderr.write("\r" + progress.line + " ")
-            self.shown = True
-        elif record is not None:
+            self.line.draw(progress.line, force=True)  # a few events a run: draw each
+        elif self.enabled and record is not None:
             what = f"{record.job.name} {record.status}"
             if record.job.differs:
                 what += f" ({record.job.label})"
-            print(f"{what}; {progress.line}", file=sys.stderr)
-        sys.stderr.flush()
+            print(f"{what}; {progress.line}", file=sys.stderr, flush=True)
 
     def finish(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            self.shown = False
+        self.line.finish()
