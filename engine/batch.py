@@ -94,8 +94,8 @@ class Progress:
     def line(self) -> str:
         finished = (self.done + self.failed) / max(1, self.total)
         text = f"{bar(finished, 24)} {self.done}/{self.total} done, {self.running} running, "
-        text += f"{self.waiting} waiting, " if self.waiting else ""
-        text += f"{self.failed} failed"
+        # Every count always shown: a redrawn line that got shorter would leave a tail.
+        text += f"{self.waiting} waiting, {self.failed} failed"
         return text + (f", {self.cancelled} cancelled" if self.cancelled else "")
 
 

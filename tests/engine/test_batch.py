@@ -304,7 +304,7 @@ def test_the_progress_line_counts_done_running_and_failed(folder, random_weights
     runner = LocalRunner(read_weights(spec), read_inputs(spec), threading.Event())
     run_batch(spec, runner, folder / "out", on_progress=lambda p, r: lines.append(p.line))
     assert lines[0].endswith("0/3 done, 1 running, 2 waiting, 0 failed")
-    assert lines[2].endswith("2/3 done, 1 running, 0 failed")
+    assert lines[2].endswith("2/3 done, 1 running, 0 waiting, 0 failed")
     assert lines[-1].startswith("[" + "#" * 24 + "]") and "3/3 done, 0 running" in lines[-1]
 
 
