@@ -32,7 +32,8 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # loopback only
 
 import torch  # noqa: E402
 
-from engine.batch import LocalRunner, read_inputs, read_weights, run_batch  # noqa: E402
+from engine.batch import LocalRunner, run_batch  # noqa: E402
+from engine.batch_inputs import read_inputs, read_weights  # noqa: E402
 from engine.batch_spec import expand  # noqa: E402
 from engine.vgg import random_state_dict  # noqa: E402
 from tests.engine.helpers import painting, photo  # noqa: E402

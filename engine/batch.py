@@ -1,5 +1,6 @@
-"""Running a batch (engine/batch_spec.py): each job through the ordinary engine, on this
-machine one after another (`LocalRunner`) or as Ray tasks (engine/cluster.py).
+"""Running a batch (engine/batch_spec.py; its inputs, engine/batch_inputs.py): each job
+through the ordinary engine, on this machine one after another (`LocalRunner`) or as Ray
+tasks (engine/cluster.py).
 
 Workers never write files. Each result comes back to this process as pixels, and is saved
 here with the one atomic writer as soon as it arrives, so an output path holds a whole
@@ -10,7 +11,6 @@ error; the other runs go on. Cancelling stops the runs not yet finished.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections import deque
@@ -21,39 +21,24 @@ from typing import Protocol
 
 from PIL import Image, ImageOps
 
-from engine import catalogue, weights_store
+from engine.batch_inputs import BatchError, WeightsInfo, network_from_bytes
 from engine.batch_spec import BatchSpec, Job
 from engine.contact_sheet import contact_sheet
 from engine.device import describe_device, is_out_of_memory
-from engine.files import write_atomically
-from engine.images import ImageError, image_from_bytes, image_size, save_image
+from engine.files import SaveError, write_atomically
+from engine.images import ImageError, image_from_bytes, save_image
 from engine.outputs import check_outputs
-from engine.run import InputTooSmall, Network, StyleTransfer
-from engine.targets import check_sizes
+from engine.run import InputTooSmall, StyleTransfer
 from engine.terminal import bar
-from engine.vgg import WeightsError, read_state_dict, state_dict_from_bytes
+from engine.vgg import WeightsError
 
 INDEX_FILE, SHEET_FILE = "index.json", "contact-sheet.png"
 INDEX_VERSION = 1
 ATTEMPTS = 2  # a failed run is tried once more, then reported
 
 
-class BatchError(ValueError):
-    """A batch that cannot start (an input, the weights, the output folder); one line."""
-
-
 class Cancelled(Exception):
     """The batch was cancelled while this run was under way."""
-
-
-@dataclass(frozen=True)
-class WeightsInfo:
-    """Which weights a run needs; the file's bytes travel beside it (once per batch)."""
-
-    arch: str
-    preprocessing: str
-    sha256: str
-    source: str  # the file, for messages
 
 
 @dataclass(frozen=True)
@@ -145,71 +130,6 @@ class Runner(Protocol):
     def cancel(self) -> None: ...
 
 
-# --- inputs and weights ----------------------------------------------------------------------
-
-
-def read_inputs(spec: BatchSpec) -> dict[str, bytes]:
-    """Every input file's bytes, by label, after checking each is an image and each run's
-    images are large enough for its sizes: a bad input stops the batch before it starts,
-    not on a worker an hour in. Pixels are decoded where the run runs."""
-    sizes = {}
-    for label, path in spec.inputs.items():
-        try:
-            sizes[label] = image_size(path)
-        except ImageError as error:
-            raise BatchError(str(error)) from None
-    for job in spec.jobs:
-        try:  # the sizes alone decide (run.py's own check, on stand-in images)
-            check_sizes(Image.new("1", sizes[job.content]),
-                         [Image.new("1", sizes[s]) for s in job.styles], job.settings)  # fmt: skip
-        except InputTooSmall as error:
-            raise BatchError(f"{job.name}: {_input_named(job, str(error))}") from None
-    return {label: path.read_bytes() for label, path in spec.inputs.items()}
-
-
-def _input_named(job: Job, message: str) -> str:
-    """run.py's size message ("style image 2 is too small ...") with the file it means."""
-    if message.startswith("content image"):
-        return f"{job.content}: {message}"
-    for number, label in enumerate(job.styles, start=1):
-        if message.startswith(f"style image {number} "):
-            return f"{label}: {message}"
-    return message
-
-
-def read_weights(spec: BatchSpec) -> dict[str, tuple[WeightsInfo, bytes]]:
-    """The weights file's bytes for each network the runs use, checked here (the spec's
-    weights file, or the installed catalogue model, whose SHA-256 is verified)."""
-    weights = {}
-    for arch in sorted({job.settings.model for job in spec.jobs}):
-        if spec.weights is not None:
-            read_state_dict(spec.weights, arch)  # the file is usable for this network
-            path, preprocessing = spec.weights, spec.preprocessing
-        else:
-            name = next(m.name for m in catalogue.known_models() if m.arch == arch)
-            installed = weights_store.verify(name)  # hash, size and tensors
-            path, preprocessing = installed.path, installed.spec.preprocessing
-        data = Path(path).read_bytes()
-        info = WeightsInfo(arch, preprocessing, hashlib.sha256(data).hexdigest(), str(path))
-        weights[arch] = (info, data)
-    return weights
-
-
-_networks: dict[str, Network] = {}  # the last network made in this process, by SHA-256
-
-
-def network_from_bytes(info: WeightsInfo, data: bytes) -> Network:
-    """The network from the weights' bytes, checked again where it runs (torch.load with
-    weights_only=True, after the SHA-256): kept for the next run in the same process."""
-    if info.sha256 not in _networks:
-        if hashlib.sha256(data).hexdigest() != info.sha256:
-            raise WeightsError(f"{info.source}: the weights changed on the way (SHA-256)")
-        state = state_dict_from_bytes(data, info.arch, info.source)
-        _networks.clear()  # one network at a time: VGG19 is 80 MB
-        _networks[info.sha256] = Network(state, info.arch, info.preprocessing)
-    return _networks[info.sha256]
-
-
 # --- one run ---------------------------------------------------------------------------------
 
 
@@ -245,7 +165,7 @@ def describe_failure(error: BaseException) -> str:
         return f"out of memory ({str(error).splitlines()[0] if str(error) else 'no detail'})"
     text = str(error).strip().splitlines()
     detail = text[0] if text else ""
-    if isinstance(error, (ImageError, WeightsError, InputTooSmall)):
+    if isinstance(error, (ImageError, WeightsError, InputTooSmall, SaveError)):
         return detail
     return f"{type(error).__name__}: {detail}" if detail else type(error).__name__
 

@@ -14,15 +14,14 @@ import threading
 from pathlib import Path
 
 from engine.batch import (
-    BatchError,
     LocalRunner,
     Progress,
     RunRecord,
     check_output_folder,
-    read_inputs,
-    read_weights,
+    describe_failure,
     run_batch,
 )
+from engine.batch_inputs import BatchError, read_inputs, read_weights
 from engine.batch_spec import BatchSpec, BatchSpecError, expand, load_spec
 from engine.terminal import ProgressLine
 from engine.vgg import PREPROCESSINGS, WeightsError
@@ -74,10 +73,13 @@ def handle_batch_command(args: argparse.Namespace) -> int:
         return _bad_input(error)
     except RuntimeError as error:  # ClusterError: Ray missing or its cluster unreachable
         return _bad_input(error)
+    show = _ProgressLine(enabled=not args.quiet, tty=sys.stderr.isatty())
     try:
-        runner = _runner(args.ray, weights, inputs)
-        show = _ProgressLine(enabled=not args.quiet, tty=sys.stderr.isatty())
-        result = run_batch(spec, runner, folder, on_progress=show)
+        result = run_batch(spec, _runner(args.ray, weights, inputs), folder, on_progress=show)
+    except Exception as error:  # the output disk filled up, the cluster went away, ...
+        show.finish()
+        print(f"impasto: the batch failed: {describe_failure(error)}", file=sys.stderr)
+        return FAILED
     finally:
         if connected:
             from engine.cluster import disconnect

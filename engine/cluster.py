@@ -15,7 +15,8 @@ import socket
 import sys
 from collections.abc import Callable
 
-from engine.batch import Finished, RunOutput, WeightsInfo, describe_failure, run_task
+from engine.batch import Finished, RunOutput, describe_failure, run_task
+from engine.batch_inputs import WeightsInfo
 from engine.batch_spec import Job
 
 INSTALL_HINT = "pip install 'impasto[cluster]'"

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.batch import LocalRunner, read_inputs, read_weights, run_batch
+from engine.batch import LocalRunner, run_batch
+from engine.batch_inputs import read_inputs, read_weights
 from engine.batch_spec import (
     BatchSpecError,
     continuation_scales,
@@ -33,7 +34,7 @@ from tests.engine.batch_helpers import (
     write_spec,
     write_truncated_image,
 )
-from tests.engine.helpers import painting, photo
+from tests.engine.helpers import fill_the_disk, painting, photo
 from tests.engine.test_settings_declaration import other_value
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -237,6 +238,17 @@ def test_a_run_that_fails_is_retried_then_reported_and_the_others_finish(
     err = capsys.readouterr().err
     assert "run-2 failed after 2 attempts: broken.png" in err and "2 done, 1 failed" in err
     assert_nothing_partial(out)
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing_partial(folder, random_weights_file,
+                                                            capsys, monkeypatch):  # fmt: skip
+    spec, out = write_spec(folder, random_weights_file, grid={}), folder / "out"
+    out.mkdir()
+    fill_the_disk(monkeypatch)
+    assert main(["batch", str(spec), "-o", str(out)]) == 1
+    error = capsys.readouterr().err.strip().splitlines()
+    assert error[-1].startswith("impasto: the batch failed: ") and "disk is full" in error[-1]
+    assert list(out.iterdir()) == []  # no picture, no index, no temporary file
 
 
 def test_a_run_that_fails_once_succeeds_on_its_retry(folder, random_weights_file):

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.batch import read_inputs, read_weights, run_batch, run_task
+from engine.batch import run_batch, run_task
+from engine.batch_inputs import read_inputs, read_weights
 from engine.batch_spec import load_spec
 from engine.cli import main
 from tests.engine.batch_helpers import (
