@@ -63,8 +63,12 @@ def connect(address: str) -> bool:
     except (ConnectionError, RuntimeError, ValueError) as error:
         lines = str(error).strip().splitlines()
         why = lines[0] if lines else type(error).__name__
-        raise ClusterError(f"no Ray cluster at {address} ({why}); start one with "
-                           "`ray start --head`, or use --ray local or --local") from None
+        # A head started by `ray start` (Ray 2.5x) asks for a token; a driver sends one
+        # only when told to, and otherwise is just "not connected".
+        token = "" if os.environ.get("RAY_AUTH_MODE") else (
+            "; if the head uses token authentication (Ray's default), copy its "
+            "~/.ray/auth_token here and set RAY_AUTH_MODE=token")  # fmt: skip
+        raise ClusterError(f"no Ray cluster at {address} ({why}){token}") from None
     return True
 
 
