@@ -22,7 +22,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -62,7 +61,7 @@ def ray_session(cpus: int, specs: dict, folder: Path, repeats: int) -> dict:
     from engine.cluster import RayRunner
 
     started = time.perf_counter()
-    ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False,
+    ray.init(address="local", num_cpus=cpus, include_dashboard=False, log_to_driver=False,
              logging_level="WARNING")  # fmt: skip
     startup = time.perf_counter() - started
     figures = {"startup_s": round(startup, 2), "sizes": {}}
@@ -109,7 +108,7 @@ def main() -> int:
         for size, spec in specs.items():
             walls = []
             for repeat in range(args.repeats):
-                runner = LocalRunner(read_weights(spec), read_inputs(spec), threading.Event())
+                runner = LocalRunner(read_weights(spec), read_inputs(spec))
                 walls.append(timed_batch(spec, runner, folder / f"local-{size}-{repeat}"))
             local[size] = {"wall_s": [round(w, 2) for w in walls],
                            "per_run_s": round(statistics.median(walls) / args.runs, 3)}  # fmt: skip

@@ -119,9 +119,10 @@ class BatchResult:
 class Runner(Protocol):
     """Where the runs run. `submit` hands one over; `finished` waits up to `timeout` s and
     returns those back (maybe none); `cancel` stops every run not back. `slots`: how many
-    run at once (for the progress line)."""
+    run at once (for the progress line); `stop`: set to cancel the batch."""
 
     slots: int
+    stop: threading.Event
 
     def submit(self, job: Job, attempt: int) -> None: ...
 
@@ -176,8 +177,10 @@ class LocalRunner:
     slots = 1
 
     def __init__(self, weights: dict[str, tuple[WeightsInfo, bytes]], inputs: dict[str, bytes],
-                 stop: threading.Event, work: Callable[..., RunOutput] = run_task):  # fmt: skip
-        self.weights, self.inputs, self.stop, self.work = weights, inputs, stop, work
+                 work: Callable[..., RunOutput] = run_task):  # fmt: skip
+        self.weights, self.inputs, self.work = weights, inputs, work
+        # Watched between the steps of the run under way (run_batch sets it to its own).
+        self.stop = threading.Event()
         self.queue: deque[tuple[Job, int]] = deque()
 
     def submit(self, job: Job, attempt: int) -> None:
@@ -228,7 +231,9 @@ def run_batch(spec: BatchSpec, runner: Runner, folder: Path, stop: threading.Eve
     """Give every job to `runner`, save each result as it comes back, retry a failed run
     once, and write the index and contact sheet. `stop` (or Ctrl+C) cancels the runs not
     finished; what finished is kept and the index says which were cancelled."""
-    stop = stop or threading.Event()
+    if stop is not None:  # one event for the batch and its runner (a local run stops
+        runner.stop = stop  # between two steps)
+    stop = runner.stop
     on_progress = on_progress or (lambda progress, record: None)
     folder.mkdir(parents=True, exist_ok=True)
     jobs = {job.index: job for job in spec.jobs}

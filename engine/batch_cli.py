@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-import threading
 from pathlib import Path
 
 from engine.batch import (
@@ -128,7 +127,7 @@ def _connect(address: str) -> bool:
 
 def _runner(address: str | None, weights, inputs):
     if address is None:
-        return LocalRunner(weights, inputs, threading.Event())
+        return LocalRunner(weights, inputs)
     from engine.cluster import RayRunner
 
     return RayRunner(weights, inputs)

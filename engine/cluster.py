@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 from collections.abc import Callable
 
 from engine.batch import Finished, RunOutput, describe_failure, run_task
@@ -56,8 +57,8 @@ def connect(address: str) -> bool:
     options = {"include_dashboard": False, "log_to_driver": False,
                "logging_level": logging.WARNING}  # fmt: skip
     try:
-        if address == "local":
-            ray.init(**options)
+        if address == "local":  # a new cluster, even where this machine is in one
+            ray.init(address="local", **options)
         else:
             ray.init(address=address, **options)
     except (ConnectionError, RuntimeError, ValueError) as error:
@@ -108,6 +109,7 @@ class RayRunner:
         self._weights = {arch: (info, ray.put(data)) for arch, (info, data) in weights.items()}
         self._inputs = {label: ray.put(data) for label, data in inputs.items()}
         self._pending: dict = {}  # ObjectRef -> (job index, attempt)
+        self.stop = threading.Event()  # run_batch watches it between results
 
     def submit(self, job: Job, attempt: int) -> None:
         info, weights = self._weights[job.settings.model]

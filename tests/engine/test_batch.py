@@ -263,7 +263,7 @@ def test_a_run_that_fails_once_succeeds_on_its_retry(folder, random_weights_file
 
         return run_task(job_data, *args, **kwargs)
 
-    runner = LocalRunner(read_weights(spec), read_inputs(spec), threading.Event(), work=flaky)
+    runner = LocalRunner(read_weights(spec), read_inputs(spec), work=flaky)
     result = run_batch(spec, runner, folder / "out")
     assert [r.status for r in result.records] == ["done"] * 4
     assert [r.attempts for r in result.records] == [1, 2, 1, 1]
@@ -279,7 +279,7 @@ def test_cancel_keeps_what_finished_and_leaves_nothing_partial(folder, random_we
         if record is not None:
             stop.set()  # Cancel as soon as the first picture is in
 
-    runner = LocalRunner(read_weights(spec), read_inputs(spec), stop)
+    runner = LocalRunner(read_weights(spec), read_inputs(spec))
     out = folder / "out"
     out.mkdir()
     result = run_batch(spec, runner, out, stop=stop, on_progress=on_progress)
@@ -293,6 +293,22 @@ def test_cancel_keeps_what_finished_and_leaves_nothing_partial(folder, random_we
     assert_nothing_partial(out)
 
 
+def test_cancel_from_another_thread_stops_the_run_under_way(folder, random_weights_file):
+    import time
+
+    # The window's Cancel: set from the GUI thread while the worker is inside a run.
+    spec = load_spec(write_spec(folder, random_weights_file, steps=2000, grid={}))
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()
+    started = time.perf_counter()
+    result = run_batch(spec, LocalRunner(read_weights(spec), read_inputs(spec)), folder / "out",
+                       stop=stop)  # fmt: skip
+    assert result.cancelled and [r.status for r in result.records] == ["cancelled"]
+    assert time.perf_counter() - started < 15  # 2000 steps would take minutes
+    assert not (folder / "out" / "run-1.png").exists()
+    assert_nothing_partial(folder / "out")
+
+
 def test_ctrl_c_in_the_middle_of_a_run_cancels_the_batch(folder, random_weights_file):
     spec = load_spec(write_spec(folder, random_weights_file))
 
@@ -303,8 +319,7 @@ def test_ctrl_c_in_the_middle_of_a_run_cancels_the_batch(folder, random_weights_
 
         return run_task(job_data, *args, **kwargs)
 
-    runner = LocalRunner(read_weights(spec), read_inputs(spec), threading.Event(),
-                         work=interrupted)  # fmt: skip
+    runner = LocalRunner(read_weights(spec), read_inputs(spec), work=interrupted)
     result = run_batch(spec, runner, folder / "out")
     assert result.cancelled and result.count("done") == 1 and result.count("cancelled") == 3
     assert_nothing_partial(folder / "out")
@@ -313,7 +328,7 @@ def test_ctrl_c_in_the_middle_of_a_run_cancels_the_batch(folder, random_weights_
 def test_the_progress_line_counts_done_running_and_failed(folder, random_weights_file):
     spec = load_spec(write_spec(folder, random_weights_file, grid={"seed": [0, 1, 2]}))
     lines = []
-    runner = LocalRunner(read_weights(spec), read_inputs(spec), threading.Event())
+    runner = LocalRunner(read_weights(spec), read_inputs(spec))
     run_batch(spec, runner, folder / "out", on_progress=lambda p, r: lines.append(p.line))
     assert lines[0].endswith("0/3 done, 1 running, 2 waiting, 0 failed")
     assert lines[2].endswith("2/3 done, 1 running, 0 waiting, 0 failed")

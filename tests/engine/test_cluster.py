@@ -42,7 +42,9 @@ from engine.cluster import RayRunner  # noqa: E402  (after the skip: it needs Ra
 def cluster():
     """A private Ray cluster for this module: 2 CPUs, no dashboard, loopback only (the
     single-machine mode tests/conftest.py sets before Ray is imported)."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+    # address="local": a new cluster even where this machine has one (ray.init() alone
+    # would join a cluster `ray start` left here).
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
              object_store_memory=200 * 2**20)  # fmt: skip
     yield ray
     ray.shutdown()
