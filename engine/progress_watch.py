@@ -17,6 +17,16 @@ import torch
 RESTART_AFTER, STALL_STEPS = 4, 10
 
 
+class RunStalled(RuntimeError):
+    """The run could not make progress even after restarting its optimizer. The image is
+    back at the last good one; the message says what went wrong."""
+
+
+class RunOutOfMemory(RuntimeError):
+    """The device ran out of memory during a step. The run is back at its last good image
+    and can go on, or its image can seed a smaller run or one on the CPU."""
+
+
 @dataclass(frozen=True)
 class Verdict:
     restart: bool = False  # restart the optimizer from the last good image

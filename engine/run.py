@@ -18,11 +18,12 @@ import torch.nn.functional as F
 from PIL import Image
 
 from engine.color import keep_luminance_only
+from engine.convergence import SettleWatch
 from engine.device import has_bfloat16, is_out_of_memory, pick_device, release_memory
 from engine.images import resize_longest, to_image, to_tensor
 from engine.losses import ContentLoss, total_variation
 from engine.optimizers import carry_adam_moments, new_optimizer, set_learning_rate
-from engine.progress_watch import ProgressWatch
+from engine.progress_watch import ProgressWatch, RunOutOfMemory, RunStalled
 from engine.regions import (
     Region,
     RegionTargets,
@@ -42,16 +43,6 @@ __all__ = ["StyleTransfer", "StepReport", "Network", "InputTooSmall", "RunOutOfM
            "RunStalled", "keep_luminance_only"]  # fmt: skip
 
 
-class RunStalled(RuntimeError):
-    """The run could not make progress even after restarting its optimizer. The image is
-    back at the last good one; the message says what went wrong."""
-
-
-class RunOutOfMemory(RuntimeError):
-    """The device ran out of memory during a step. The run is back at its last good image
-    and can go on, or its image can seed a smaller run or one on the CPU."""
-
-
 @dataclass(frozen=True)
 class StepReport:
     iteration: int  # steps done so far, over all scales
@@ -62,6 +53,7 @@ class StepReport:
     seconds: float  # optimisation time so far (pauses excluded)
     rolled_back: bool = False
     message: str = ""
+    settled: bool = False  # this step ended its scale early: the picture stopped changing
     # The settings this step ran with: the engine's, the only authority (a rollback lowers
     # the learning rate; a live change lands between steps). Saved with its picture.
     settings: RunSettings | None = None
@@ -124,6 +116,7 @@ class StyleTransfer:
         self.seconds = 0.0
         self.total_steps = settings.steps * len(settings.sizes)
         self.scale_index = -1
+        self._scale_starts: dict[int, int] = {}  # scale -> the iteration it began at
         self.image: torch.Tensor | None = None
         if start_step:
             self._go_to(start_step, init_image)
@@ -150,7 +143,7 @@ class StyleTransfer:
             torch.set_flush_denormal(False)
 
     def _step(self) -> StepReport:
-        if self._steps_in_scale >= self.settings.steps:
+        if self._steps_in_scale >= self.settings.steps or self._settled:
             self._start_scale(self.scale_index + 1)
         started = time.perf_counter()
         evaluated = self.image.detach().clone()  # the point this step's loss is taken at
@@ -188,6 +181,9 @@ class StyleTransfer:
         message = self._watch_progress(good, float(total), message)
         self.iteration += 1
         self._steps_in_scale += 1
+        self._settled = good and self._settle.observe(self.image)
+        if self._settled:  # the steps this scale no longer needs leave the total
+            self.total_steps -= self.settings.steps - self._steps_in_scale
         self.seconds += time.perf_counter() - started
         return StepReport(
             iteration=self.iteration,
@@ -198,6 +194,7 @@ class StyleTransfer:
             seconds=self.seconds,
             rolled_back=non_finite,
             message=message,
+            settled=self._settled,
             settings=self.settings,
         )
 
@@ -276,6 +273,7 @@ class StyleTransfer:
         self.net = self.optimizer = self.image = self._last_good = None
         self._content_losses = self._style_losses = self._content = self._average = None
         self._content_targets = self._region_targets = None
+        self._settle = None  # holds an image too
         release_memory(device)
 
     # --- internals ----------------------------------------------------------------
@@ -285,8 +283,14 @@ class StyleTransfer:
         if image is None or not 0 <= step < self.total_steps:
             raise ValueError(f"cannot go on from step {step} of {self.total_steps}")
         index, within = divmod(step, self.settings.steps)
+        begun = [i for i, first in self._scale_starts.items() if first <= step]
+        if begun and step < self.iteration:  # this run's scales may have settled early
+            index = max(begun)
+            within = step - self._scale_starts[index]
+        self.iteration = step - within
         if index == self.scale_index:  # the targets of this scale are built already
             self.restore(image)
+            self._scale_ceilings(index)
         else:
             self._start_scale(index, image)
         self.iteration, self._steps_in_scale = step, within
@@ -320,6 +324,7 @@ class StyleTransfer:
         self._last_good = self.image.detach().clone()
         self._last_terms = {"content": 0.0, "style": 0.0, "tv": 0.0, "total": 0.0}
         self.scale_index, self._steps_in_scale = index, 0
+        self._scale_ceilings(index)
         self._watch = ProgressWatch()
         # The averaged iterate restarts at each scale: older images have another size.
         self._average, self._average_steps = torch.zeros_like(self._last_good), 0
@@ -353,6 +358,13 @@ class StyleTransfer:
         self._content_losses = region_content_losses(
             self._regions, {layer: masks[layer] for layer in settings.content_layers},
             self._content_targets)  # fmt: skip
+    def _scale_ceilings(self, index: int) -> None:
+        """Scale `index` begins at this iteration: it and the later ones count their whole
+        ceilings again (a settled scale took fewer); the settle watch starts afresh."""
+        self._scale_starts = {i: n for i, n in self._scale_starts.items() if i < index}
+        self._scale_starts[index] = self.iteration
+        self.total_steps = self.iteration + self.settings.steps * (len(self.settings.sizes) - index)
+        self._settle, self._settled = SettleWatch(self.settings.settle), False
 
     def _features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         """The network's features as fp32. With mixed precision the convolutions run in
