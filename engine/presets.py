@@ -19,20 +19,27 @@ class PresetError(ValueError):
     """A preset name or file that cannot be used; str() is one line naming it."""
 
 
-def _classic(size: int) -> dict:
-    """Gatys et al. 2016 as neural-style runs it: L-BFGS on Gram matrices at one size."""
+def _default(size: int) -> dict:
+    """The engine's defaults: L-BFGS on Gram matrices, coarse to fine from 128 px, each scale
+    until its picture settles (bench/README.md, "Time to picture")."""
     defaults = RunSettings()
     return {field: getattr(defaults, field) for field in PRESET_FIELDS} | {"size": size}
+
+
+def _classic(size: int) -> dict:
+    """Gatys et al. 2016 as neural-style runs it: L-BFGS on Gram matrices at one size, a
+    fixed number of steps."""
+    return {**_default(size), "coarse_to_fine": False, "scales": (), "steps": 300, "settle": 0.0}
 
 
 def _smooth(size: int) -> dict:
     """crowsonkb/style-transfer-pytorch's improvements together: Adam with an averaged
     iterate (no speckle), Gram plus moment statistics, replicate padding (clean borders),
     a falling layer profile, and √2 coarse-to-fine scales that carry Adam's moments."""
-    return {**_classic(size), "optimizer": "adam", "learning_rate": None, "steps": 60,
+    return {**_default(size), "optimizer": "adam", "learning_rate": None, "steps": 60,
             "scales": sqrt2_scales(size), "size": size, "style_statistic": "gram+moments",
             "average": True, "padding": "replicate", "style_layer_weights": FALLING_LAYER_WEIGHTS,
-            "carry_moments": True}  # fmt: skip
+            "carry_moments": True, "settle": 0.0}  # fmt: skip
 
 
 def _fast_preview(size: int) -> dict:
@@ -41,7 +48,8 @@ def _fast_preview(size: int) -> dict:
     return {**_smooth(256), "steps": 40, "style_statistic": "gram"}
 
 
-PRESETS = {"Classic (Gatys)": _classic, "Smooth": _smooth, "Fast preview": _fast_preview}
+PRESETS = {"Quick finish": _default, "Classic (Gatys)": _classic, "Smooth": _smooth,
+           "Fast preview": _fast_preview}  # fmt: skip
 
 
 def preset_names() -> list[str]:

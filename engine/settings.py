@@ -168,10 +168,19 @@ class RunSettings:
         (), "Scales", "coarse-to-fine sizes, rising to the output size (e.g. 256,512); "
         "empty: one size", Field("list", max_length=16, check=_each(_SIZE)),
         preset=True, items="int")  # fmt: skip
+    coarse_to_fine: bool = setting(
+        True, "Coarse to fine", "without Scales: start at 128 px and grow by √2 to the output "
+        "size, so most steps run where they are cheap", _ON_OFF, preset=True)  # fmt: skip
     steps: int = setting(
-        300, "Steps per scale", "optimisation steps at each size; with Coarse to fine "
-        "(--scales) the run does them at every scale, so its total is this times the number "
-        "of scales", Field("int", 0, 1_000_000), window=(1, 10_000, 50),
+        100, "Steps per scale", "the most optimisation steps at each size (a scale that "
+        "settles ends sooner); with Coarse to fine the run can do them at every scale, so its "
+        "total is at most this times the number of scales", Field("int", 0, 1_000_000),
+        window=(1, 10_000, 50), preset=True)  # fmt: skip
+    settle: float = setting(
+        0.5, "Stop when settled", "a scale ends, and the last one the run, once its picture "
+        "changes by less than this many 8-bit levels per step (measured every 10 steps); "
+        "Steps per scale is then a ceiling. 0: always run every step",
+        Field("number", 0, 255), unit="levels/step", window=(0, 10, 0.05),
         preset=True)  # fmt: skip
     optimizer: str = setting(
         "lbfgs", "Optimizer", "L-BFGS (the paper's) or Adam",
@@ -274,7 +283,9 @@ class RunSettings:
     @property
     def sizes(self) -> tuple[int, ...]:
         """The output sizes to run, coarse to fine; the last is the final size."""
-        return tuple(self.scales) if self.scales else (self.size,)
+        if self.scales:
+            return tuple(self.scales)
+        return sqrt2_scales(self.size) if self.coarse_to_fine else (self.size,)
 
     @property
     def lr(self) -> float:

@@ -20,12 +20,13 @@ from PySide6.QtWidgets import (
 
 from engine.device import absent_devices
 from engine.presets import preset_names
-from engine.settings import LIVE_FIELDS, SPECS, RunSettings, with_size
+from engine.settings import LIVE_FIELDS, SPECS, RunSettings, sqrt2_scales, with_size
 from gui.bind import BoundSpinBox, bound_control, tooltip
 from gui.state import AppState
 from gui.strength_slider import StrengthSlider
 
 PRESET_TIPS = {
+    "Quick finish": "L-BFGS, small sizes first, each until the picture settles: soonest done.",
     "Classic (Gatys)": "The published method, at one size (L-BFGS, Gram matrices).",
     "Smooth": "Clean strokes without speckle, coarse to fine (averaged Adam, textures and "
     "colours matched).",
@@ -37,7 +38,7 @@ NO_MODEL = "None installed: File ▸ Model weights…"
 # A VGG layer in words: its block (relu1_… to relu5_…) says how large a detail it sees.
 LAYER_WORDS = {"1": "Finest brushwork", "2": "Fine brushwork", "3": "Brush strokes",
                "4": "Shapes", "5": "Large shapes"}  # fmt: skip
-COARSE_TIP = "Paint at half size first, then at full size: the first picture comes sooner."
+COARSE_TIP = "Paint small first (128 px, growing by √2), then at full size: sooner and cheaper."
 # The rows of the panel, top to bottom; a name is a RunSettings field, made from its
 # declaration; the names in capitals are the panel's own controls.
 MAIN_ROWS = ("PRESET", "content_weight", "style_weight", "tv_weight", "LAYERS", "optimizer",
@@ -105,7 +106,7 @@ class ControlsPanel(QWidget):
         self.layers_form.setContentsMargins(16, 0, 0, 0)
         self.layer_spins: list[QDoubleSpinBox] = []
         self._layer_rows: tuple[str, ...] = ()  # the style layers the rows are for
-        self.coarse = QCheckBox("Coarse to fine (half size first)")
+        self.coarse = QCheckBox("Coarse to fine (small sizes first)")
         self.coarse.setToolTip(COARSE_TIP)
         self.coarse.toggled.connect(self._on_coarse)
         self.model = QComboBox()
@@ -213,7 +214,7 @@ class ControlsPanel(QWidget):
         font = self.preset.font()
         font.setItalic(index < 0)  # "Custom" and "(modified)" in italic, not greyed
         self.preset.setFont(font)
-        self.coarse.setChecked(bool(settings.scales))
+        self.coarse.setChecked(len(settings.sizes) > 1)
         for widget in (self.preset, self.coarse):
             widget.blockSignals(False)
 
@@ -273,7 +274,8 @@ class ControlsPanel(QWidget):
     @Slot(bool)
     def _on_coarse(self, coarse: bool) -> None:
         size = self.state.settings.size
-        self.state.set_settings(scales=(max(32, size // 2), size) if coarse else ())
+        ladder = () if len(sqrt2_scales(size)) > 1 else (max(32, size // 2), size)  # √2 from 128
+        self.state.set_settings(scales=ladder if coarse else (), coarse_to_fine=coarse)
 
     @Slot(str)
     def _on_status(self, status: str) -> None:

@@ -17,11 +17,9 @@ from gui.preferences import Preferences
 from gui.preset_files import not_a_preset_text, picture_settings
 from gui.sources import blend_weights, fitted_blend
 
-# What the window starts with: a good picture on a CPU in a few minutes (and on a GPU in
-# seconds). The engine's own defaults (512 px, 300 steps) are the published ones.
-# Coarse to fine: the first stylised picture comes at half size, and bench/README.md
-# measured it reaching the common quality level in about half the time of one size.
-GUI_DEFAULTS = RunSettings(size=384, scales=(192, 384), steps=150, snapshot_every=25)
+# What the window starts with: the engine's schedule (coarse to fine from 128 px, each scale
+# until its picture settles) at 384 px rather than 512 (bench/README.md, "Time to picture").
+GUI_DEFAULTS = RunSettings(size=384, snapshot_every=25)
 UNDO_LIMIT = 200  # settings changes kept for Edit ▸ Undo
 
 

@@ -2,8 +2,12 @@ from engine.presets import apply_preset, matching_preset, preset_names
 from engine.settings import RunSettings
 
 
-def test_defaults_are_the_classic_preset():
-    assert matching_preset(RunSettings()) == "Classic (Gatys)"
+def test_defaults_are_the_quick_finish_preset_and_classic_is_neural_styles_schedule():
+    assert matching_preset(RunSettings()) == "Quick finish"
+    defaults = RunSettings(size=384)
+    assert defaults.sizes == (128, 181, 256, 384) and defaults.settle > 0
+    classic = apply_preset(defaults, "Classic (Gatys)")
+    assert classic.sizes == (384,) and classic.steps == 300 and classic.settle == 0
 
 
 def test_each_preset_is_recognised_until_a_field_changes():

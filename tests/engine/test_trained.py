@@ -211,3 +211,35 @@ def _roughness(image: torch.Tensor) -> float:
     dx = (image[..., 1:] - image[..., :-1]).abs().mean()
     dy = (image[..., 1:, :] - image[..., :-1, :]).abs().mean()
     return (dx + dy).item()
+
+
+def _judge(trained_file, content, style, folder):
+    """bench/judge.py, a score neither the engine nor neural-style optimises."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "judge.py"
+    spec = importlib.util.spec_from_file_location("impasto_bench_judge", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    content.save(folder / "photo.png")
+    style.save(folder / "painting.png")
+    return module.Judge(trained_file, folder / "photo.png", folder / "painting.png")
+
+
+def test_a_settled_run_stops_early_and_is_as_painted_as_the_full_run(trained_state, trained_file,
+                                                                     tmp_path):  # fmt: skip
+    """Stop on convergence (the default): far fewer steps than the ceiling, and by the
+    judge a picture as good as the one from every step of the ceiling."""
+    content, style = photo(128, 96), painting(128, 128)
+    judge = _judge(trained_file, content, style, tmp_path)
+    scores, steps = {}, {}
+    for settle in (RunSettings().settle, 0.0):
+        run = StyleTransfer(content, [style], settings(size=128, steps=200, settle=settle),
+                            network(trained_state, "caffe"))  # fmt: skip
+        while not run.done:
+            report = run.step()
+        steps[settle], scores[settle] = report.iteration, judge.score_tensor(run.current_image())
+    settled, full = scores[RunSettings().settle], scores[0.0]
+    assert steps[RunSettings().settle] < 0.6 * steps[0.0] and steps[0.0] == 200
+    assert settled["style"] < 0.6  # well painted (the photo scores 1)
+    assert settled["J"] < full["J"] + 0.03

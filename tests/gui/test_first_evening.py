@@ -562,3 +562,19 @@ def test_the_snapshot_strip_shows_only_once_there_are_snapshots(window, qtbot, i
     assert drop_files(window.content_pane, [str(other)])  # a new photo: they were of the old one
     assert not strip.isVisible() and not window.state.snapshots
     qtbot.waitUntil(lambda: canvas.height() > short_canvas, timeout=5000)  # room given back
+
+
+# --- A run that settles finishes early, and the window says Finished ---------------------------
+
+
+def test_a_run_that_settles_finishes_early_and_the_window_says_finished(window, qtbot, images):
+    load_inputs(window, images)
+    state, panel = window.state, window.run_panel
+    state.set_settings(steps=400, settle=0.5, snapshot_every=0)  # a ceiling, not a quota
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Start
+    qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
+    done = state.report.iteration
+    assert state.report.settled and done < 400
+    assert panel.iteration.text() == f"{done} / {done}" and panel.progress.value() == done
+    assert panel.progress.maximum() == done
+    assert f"Finished: {done} steps." in window.messages.text.text()
