@@ -20,8 +20,8 @@ class PresetError(ValueError):
 
 
 def _default(size: int) -> dict:
-    """The engine's defaults: L-BFGS on Gram matrices, coarse to fine from 128 px, each scale
-    until its picture settles (bench/README.md, "Time to picture")."""
+    """The engine's defaults: L-BFGS on Gram matrices at one size, from the photo, until the
+    picture settles (bench/README.md, "Time to picture")."""
     defaults = RunSettings()
     return {field: getattr(defaults, field) for field in PRESET_FIELDS} | {"size": size}
 
@@ -29,7 +29,7 @@ def _default(size: int) -> dict:
 def _classic(size: int) -> dict:
     """Gatys et al. 2016 as neural-style runs it: L-BFGS on Gram matrices at one size, a
     fixed number of steps."""
-    return {**_default(size), "coarse_to_fine": False, "scales": (), "steps": 300, "settle": 0.0}
+    return {**_default(size), "steps": 300, "settle": 0.0}
 
 
 def _smooth(size: int) -> dict:

@@ -169,7 +169,7 @@ class RunSettings:
         "empty: one size", Field("list", max_length=16, check=_each(_SIZE)),
         preset=True, items="int")  # fmt: skip
     coarse_to_fine: bool = setting(
-        True, "Coarse to fine", "without Scales: start at 128 px and grow by √2 to the output "
+        False, "Coarse to fine", "without Scales: start at 128 px and grow by √2 to the output "
         "size, so most steps run where they are cheap", _ON_OFF, preset=True)  # fmt: skip
     steps: int = setting(
         100, "Steps per scale", "the most optimisation steps at each size (a scale that "

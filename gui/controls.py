@@ -26,7 +26,7 @@ from gui.state import AppState
 from gui.strength_slider import StrengthSlider
 
 PRESET_TIPS = {
-    "Quick finish": "L-BFGS, small sizes first, each until the picture settles: soonest done.",
+    "Quick finish": "L-BFGS from the photo until the picture settles: soonest done.",
     "Classic (Gatys)": "The published method, at one size (L-BFGS, Gram matrices).",
     "Smooth": "Clean strokes without speckle, coarse to fine (averaged Adam, textures and "
     "colours matched).",

@@ -17,8 +17,8 @@ from gui.preferences import Preferences
 from gui.preset_files import not_a_preset_text, picture_settings
 from gui.sources import blend_weights, fitted_blend
 
-# What the window starts with: the engine's schedule (coarse to fine from 128 px, each scale
-# until its picture settles) at 384 px rather than 512 (bench/README.md, "Time to picture").
+# What the window starts with: the engine's run (one size, from the photo, until the picture
+# settles) at 384 px rather than 512 (bench/README.md, "Time to picture").
 GUI_DEFAULTS = RunSettings(size=384, snapshot_every=25)
 UNDO_LIMIT = 200  # settings changes kept for Edit ▸ Undo
 

@@ -5,7 +5,8 @@ from engine.settings import RunSettings
 def test_defaults_are_the_quick_finish_preset_and_classic_is_neural_styles_schedule():
     assert matching_preset(RunSettings()) == "Quick finish"
     defaults = RunSettings(size=384)
-    assert defaults.sizes == (128, 181, 256, 384) and defaults.settle > 0
+    assert defaults.sizes == (384,) and defaults.settle > 0  # one size, until it settles
+    assert defaults.replace(coarse_to_fine=True).sizes == (128, 181, 256, 384)  # the option
     classic = apply_preset(defaults, "Classic (Gatys)")
     assert classic.sizes == (384,) and classic.steps == 300 and classic.settle == 0
 

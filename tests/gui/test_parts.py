@@ -148,14 +148,15 @@ def test_too_small_image_is_a_message_not_a_crash(window, qtbot, images, tmp_pat
     assert "too small or too thin" in window.messages.text.text()
 
 
-def test_a_first_window_shows_a_shorter_run_with_the_engine_weights(qtbot, random_network):
-    # No preferences yet: a smaller picture and fewer steps than the engine's published
-    # defaults, coarse to fine, snapshots on; the loss weights are the engine's own.
+def test_a_first_window_shows_the_engine_run_at_a_smaller_size(qtbot, random_network):
+    # No preferences yet: the engine's run (one size, until the picture settles, the same
+    # step ceiling and loss weights) at a smaller picture, snapshots on.
     window = create_window(lambda: random_network)
     qtbot.addWidget(window)
     controls, engine = window.controls, RunSettings()
-    assert controls.size.value() < engine.size and controls.steps.value() < engine.steps
-    assert controls.coarse.isChecked() and controls.snapshot_every.text() != "off"
+    assert controls.size.value() < engine.size and controls.steps.value() == engine.steps
+    assert window.state.settings.settle == engine.settle > 0
+    assert not controls.coarse.isChecked() and controls.snapshot_every.text() != "off"
     for weight in ("content_weight", "style_weight", "tv_weight"):
         assert getattr(controls, weight).value == getattr(engine, weight), weight
     window.close()
