@@ -122,7 +122,8 @@ def test_a_task_that_fails_once_succeeds_on_its_retry(cluster, folder, random_we
 def test_cancel_stops_the_remaining_tasks_and_leaves_nothing_partial(
     cluster, folder, random_weights_file
 ):
-    spec = load_spec(write_spec(folder, random_weights_file, steps=400,
+    # settle 0: every one of the 400 steps, or a run could finish before the Cancel.
+    spec = load_spec(write_spec(folder, random_weights_file, steps=400, settle=0,
                                 grid={"seed": [0, 1, 2, 3]}))  # fmt: skip
     stop = threading.Event()
     runner = RayRunner(read_weights(spec), read_inputs(spec))

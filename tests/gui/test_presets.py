@@ -21,6 +21,7 @@ def test_choosing_a_preset_changes_the_settings(window):
     assert (
         [controls.preset.itemText(i) for i in range(controls.preset.count())]
         == [
+            "Quick finish",
             "Classic (Gatys)",
             "Smooth",
             "Fast preview",
