@@ -71,7 +71,8 @@ def _add_stylize(commands) -> None:
     p.add_argument("--report", type=Path, help="write settings and per-step losses as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--region", action="append", default=[], metavar="MASK=STYLE[,STYLE]",
-                   help="paint the mask's white (grey: a soft edge) with these paintings; "
+                   help="paint the mask's white (grey: a soft edge) with these paintings "
+                   "(STYLE@STYLE_MASK: the style of that part of the painting); "
                    f"repeatable, up to {MAX_REGIONS} masks")  # fmt: skip
     p.add_argument("--keep", action="append", default=[], type=Path, metavar="MASK",
                    help="keep the photo where the mask is white (no style there)")
@@ -195,7 +196,7 @@ def _all_styles(args: argparse.Namespace) -> list[Path]:
     styles = list(args.styles)
     seen = {path.resolve() for path in styles}
     for text in args.region:
-        for path in parse_region(text)[1]:
+        for path in parse_region(text).paintings:
             if path.resolve() not in seen:
                 seen.add(path.resolve())
                 styles.append(path)
@@ -286,7 +287,8 @@ def _inputs_and_outputs(
     inputs.update({f"style image {i}": path for i, path in enumerate(args.styles, start=1)})
     if settings.init not in ("content", "noise"):
         inputs["init image"] = Path(settings.init)
-    masks = [parse_region(text)[0] for text in args.region] + list(args.keep)
+    masks = [parse_region(text).mask for text in args.region] + list(args.keep)
+    masks += [path for text in args.region for path in parse_region(text).painting_masks if path]
     inputs.update({f"mask {i}": path for i, path in enumerate(masks, start=1)})
     if args.weights is not None:
         inputs["weights file"] = args.weights

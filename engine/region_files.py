@@ -1,6 +1,7 @@
 """Regions on the command line, in sessions and in saved pictures.
 
-`--region MASK=STYLE[,STYLE...]` paints the mask's white with those paintings, `--keep
+`--region MASK=STYLE[,STYLE...]` paints the mask's white with those paintings
+(`STYLE@STYLE_MASK`: with the style of that mask's white part of the painting), `--keep
 MASK` keeps the photo there; paintings given as plain arguments paint what no mask covers.
 A mask of another size than the photo is stretched to it (and the CLI says so).
 
@@ -33,15 +34,33 @@ class RegionArgs:
     regions: tuple[Region, ...]
     masks: tuple[Path, ...]  # one per region from a file, in order (not the "rest")
     notes: tuple[str, ...]  # things worth telling the user (a stretched mask)
+    painting_masks: tuple[tuple[Path | None, ...], ...] = ()  # per --region, per painting
 
 
-def parse_region(text: str) -> tuple[Path, tuple[Path, ...]]:
-    """"MASK.png=STYLE[,STYLE...]" -> (mask, styles); RegionError if it is not that."""
+@dataclass(frozen=True)
+class RegionText:
+    """One `--region` as written: its mask, its paintings, and for each painting the mask
+    of the part its style is taken from (None: the whole painting)."""
+
+    mask: Path
+    paintings: tuple[Path, ...]
+    painting_masks: tuple[Path | None, ...]
+
+
+def parse_region(text: str) -> RegionText:
+    """"MASK.png=STYLE[@STYLE_MASK][,STYLE...]"; RegionError if it is not that."""
     mask, sep, styles = text.partition("=")
-    paintings = tuple(Path(part.strip()) for part in styles.split(",") if part.strip())
-    if not sep or not mask.strip() or not paintings:
-        raise RegionError(f"--region {text!r}: expected MASK.png=STYLE[,STYLE...]")
-    return Path(mask.strip()), paintings
+    parts = [part.strip() for part in styles.split(",") if part.strip()]
+    if not sep or not mask.strip() or not parts:
+        raise RegionError(f"--region {text!r}: expected MASK.png=STYLE[@STYLE_MASK][,STYLE...]")
+    paintings, painting_masks = [], []
+    for part in parts:
+        painting, at, painting_mask = part.rpartition("@") if "@" in part else (part, "", "")
+        if at and not (painting.strip() and painting_mask.strip()):
+            raise RegionError(f"--region {text!r}: expected STYLE@STYLE_MASK, got {part!r}")
+        paintings.append(Path(painting.strip()))
+        painting_masks.append(Path(painting_mask.strip()) if at else None)
+    return RegionText(Path(mask.strip()), tuple(paintings), tuple(painting_masks))
 
 
 def regions_from_args(
@@ -54,18 +73,25 @@ def regions_from_args(
     styles, index_of = list(plain_styles), {}
     for number, path in enumerate(plain_styles):
         index_of.setdefault(path.resolve(), number)
-    regions, masks, notes = [], [], []
+    regions, masks, notes, painting_masks = [], [], [], []
     for text in region_texts:
-        mask_path, paintings = parse_region(text)
+        region = parse_region(text)
         indices = []
-        for painting in paintings:
+        for painting in region.paintings:
             key = painting.resolve()
             if key not in index_of:  # the same file named twice is seen once
                 index_of[key] = len(styles)
                 styles.append(painting)
             indices.append(index_of[key])
-        regions.append(Region(_fitted(mask_path, content_size, notes), tuple(indices)))
-        masks.append(mask_path)
+        # A painting's mask needs no fitting: it is resized with the painting, per scale.
+        style_masks = tuple(None if path is None else load_mask(path)
+                            for path in region.painting_masks)  # fmt: skip
+        if all(mask is None for mask in style_masks):
+            style_masks = ()
+        regions.append(Region(_fitted(region.mask, content_size, notes), tuple(indices),
+                              style_masks=style_masks))  # fmt: skip
+        masks.append(region.mask)
+        painting_masks.append(region.painting_masks)
     for mask_path in keeps:
         regions.append(Region(_fitted(mask_path, content_size, notes), keep=True,
                               content_boost=keep_weight))  # fmt: skip
@@ -74,7 +100,8 @@ def regions_from_args(
         rest = 1 - np.clip(sum(region.mask for region in regions), 0, 1)
         if rest.max() > 1 / 255:
             regions.append(Region(rest, tuple(range(len(plain_styles)))))
-    return RegionArgs(tuple(styles), tuple(regions), tuple(masks), tuple(notes))
+    return RegionArgs(tuple(styles), tuple(regions), tuple(masks), tuple(notes),
+                      tuple(painting_masks))
 
 
 def _fitted(path: Path, size: tuple[int, int], notes: list[str]) -> np.ndarray:
@@ -98,13 +125,22 @@ def picture_record(args: RegionArgs) -> list[dict]:
         if number < len(args.masks):
             path = args.masks[number]
             record["mask"] = str(path)
-            record["mask_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+            record["mask_sha256"] = _sha256(path)
         else:
             record["mask"] = "rest"  # what no mask covers, painted by the plain paintings
+        chosen = args.painting_masks[number] if number < len(args.painting_masks) else ()
+        if any(path is not None for path in chosen):
+            record["style_masks"] = [None if path is None else
+                                     {"mask": str(path), "mask_sha256": _sha256(path)}
+                                     for path in chosen]  # fmt: skip
         if region.keep:
             record["content_boost"] = region.content_boost
         records.append(record)
     return records
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --- sessions: masks copied into the folder ---------------------------------------------------

@@ -90,3 +90,36 @@ def test_region_arguments_are_checked(files, tmp_path, random_weights_file, caps
     assert run(files, "--region", f"{files['left']}={files['a']}", "-o", files["left"],
                weights=random_weights_file) == 2  # fmt: skip
     assert "would overwrite the mask 1" in capsys.readouterr().err
+
+
+def test_a_region_can_take_its_style_from_part_of_a_painting(files, tmp_path,
+                                                             random_weights_file):  # fmt: skip
+    """Sky of the painting to sky of the photo: STYLE@STYLE_MASK takes the style of the
+    mask's white part of the painting only. A painting red on the left and blue on the right
+    paints the photo redder from its left half than from its right half."""
+    two_colours = np.zeros((48, 64, 3), np.uint8)
+    two_colours[:, :32] = (220, 30, 30)
+    two_colours[:, 32:] = (30, 30, 220)
+    Image.fromarray(two_colours).save(tmp_path / "two.png")
+    whole = np.full((48, 64), 255, np.uint8)
+    Image.fromarray(whole).save(tmp_path / "all.png")
+    right = np.asarray(Image.open(files["left"]))[:, ::-1]
+    Image.fromarray(np.ascontiguousarray(right)).save(tmp_path / "right_half.png")
+    redness = {}
+    for half, painting_mask in (("left", files["left"]), ("right", tmp_path / "right_half.png")):
+        out = tmp_path / f"from-{half}.png"
+        assert run(files, "--region", f"{tmp_path / 'all.png'}={tmp_path / 'two.png'}"
+                   f"@{painting_mask}", "--content-weight", "0.01", "-o", out,
+                   weights=random_weights_file) == 0  # fmt: skip
+        result = np.asarray(Image.open(out).convert("RGB"), dtype=float)
+        redness[half] = (result[..., 0] - result[..., 2]).mean()
+        recorded = read_settings(out)["regions"][0]["style_masks"][0]
+        assert recorded["mask"] == str(painting_mask)
+    assert redness["left"] > redness["right"] + 10
+
+
+def test_a_painting_mask_written_wrongly_is_one_line(files, tmp_path, random_weights_file,
+                                                     capsys):  # fmt: skip
+    assert run(files, "--region", f"{files['left']}={files['a']}@", "-o", tmp_path / "o.png",
+               weights=random_weights_file) == 2  # fmt: skip
+    assert "STYLE@STYLE_MASK" in capsys.readouterr().err
