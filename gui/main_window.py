@@ -36,6 +36,7 @@ from gui.run_panel import RunPanel
 from gui.save_names import save_start_folder, suggested_name
 from gui.snapshots import SnapshotStrip
 from gui.state import AppState
+from gui.variations_dialog import VariationsDialog
 from gui.weights_dialog import WeightsDialog, friendly_reason
 
 SAVE_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;TIFF (*.tif *.tiff);;WebP (*.webp)"
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.state = state
         self.weights_dialog: WeightsDialog | None = None
+        self.batch_dialog: VariationsDialog | None = None  # File ▸ Render variations / at size
         self._asked_to_close = False
         self._shut_down = False
         # Qt deletes a closed window, on the GUI thread, and with it every Qt object it
@@ -231,6 +233,25 @@ class MainWindow(QMainWindow):
         if path:
             self.state.load_preset(path)
 
+    @Slot()
+    def render_variations(self, size: bool = False) -> None:
+        if self.batch_dialog is not None and self.batch_dialog.running:
+            self.batch_dialog.raise_()  # one batch at a time
+            return
+        if self.batch_dialog is not None:
+            self.batch_dialog.close()
+        self.batch_dialog = VariationsDialog(self.state, self, size=size)
+        self.batch_dialog.destroyed.connect(self._forget_batch_dialog)
+        self.batch_dialog.show()
+
+    @Slot()
+    def render_at_size(self) -> None:
+        self.render_variations(size=True)
+
+    @Slot()
+    def _forget_batch_dialog(self) -> None:
+        self.batch_dialog = None
+
     # --- weights --------------------------------------------------------------------------
 
     @Slot(str)
@@ -274,7 +295,9 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.run_keys.uninstall()
-        for dialog in (self.weights_dialog, self.menus.shortcuts_dialog, self.menus.about_dialog):
+        dialogs = (self.weights_dialog, self.menus.shortcuts_dialog, self.menus.about_dialog,
+                   self.batch_dialog)  # fmt: skip
+        for dialog in dialogs:
             if dialog is not None:
                 dialog.close()  # its own window: it would stay up on its own
         geometry = bytes(self.saveGeometry().toBase64()).decode()

@@ -36,6 +36,9 @@ class WindowMenus(QObject):
         self._add(file, "Save settings as preset…", window.save_preset_dialog)
         self._add(file, "Load preset…", window.load_preset_dialog)
         file.addSeparator()
+        self.variations_action = self._add(file, "Render variations…", window.render_variations)
+        self.size_action = self._add(file, "Render at size…", window.render_at_size)
+        file.addSeparator()
         self._add(file, "Model weights…", window.open_weights)
         # Ctrl+Q spelled out: StandardKey.Quit is empty on Windows and on bare Linux desktops.
         quit_action = self._add(file, "Quit", window.quit, "Ctrl+Q")
@@ -90,6 +93,9 @@ class WindowMenus(QObject):
         self.pause_action.setEnabled(state.active)
         self.stop_action.setEnabled(state.active)
         self.larger_action.setEnabled(state.can_continue_larger())
+        self.variations_action.setEnabled(state.content is not None and bool(state.styles))
+        has_picture = state.frame is not None and state.status in ("idle", "paused")
+        self.size_action.setEnabled(has_picture and state.report is not None)
 
     @Slot()
     def refresh_undo(self) -> None:
