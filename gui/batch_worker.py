@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from engine import cluster  # Ray itself is imported only when a batch connects
 from engine.batch import (
@@ -159,7 +159,11 @@ class BatchThread(QObject):
     def shutdown(self, wait_ms: int = 30_000) -> None:
         self.worker.cancel()
         self.thread.quit()
-        self.thread.wait(wait_ms)
+        if not self.thread.wait(wait_ms):
+            # Still connecting to a cluster, say: destroyed running (with its dialog) it
+            # would abort the program, so the application owns it until it ends.
+            self.thread.setParent(QCoreApplication.instance())
+            self.thread.finished.connect(self.thread.deleteLater)
 
 
 def _one_line(error: BaseException) -> str:

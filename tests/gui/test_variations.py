@@ -102,6 +102,19 @@ def test_a_bad_value_says_so_and_nothing_runs(ready, qtbot, tmp_path):
     assert not out.exists() and dialog.thumbnails.count() == 0
 
 
+def test_missing_weights_are_a_message_and_nothing_is_written(window, images, qtbot, tmp_path):
+    assert drop_files(window.content_pane, [images["photo"]])
+    assert drop_files(window.style_pane, [images["painting"]])
+    dialog = open_dialog(window)  # no model installed (the window runs a fixed network)
+    out = tmp_path / "out"
+    vary(dialog, out, seed="0, 1")
+    qtbot.mouseClick(dialog.start_button, LEFT)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=WAIT_MS)
+    text = dialog.message.text()
+    assert "vgg19" in text and "Traceback" not in text and "\n" not in text, text
+    assert dialog.start_button.isEnabled() and not list(out.glob("*.png"))
+
+
 def test_the_cluster_choice_says_why_when_ray_is_missing(ready, monkeypatch):
     import importlib.util
 
