@@ -274,6 +274,9 @@ class VariationsDialog(QDialog):
         where = "this computer" if local else f"the Ray cluster at {address}"
         self.show_message("info", f"Rendering on {where}…")
         self._set_running(True)
+        if local:  # the window's own Start still works; say what it costs
+            state.message.emit("info", "A batch is rendering on this computer: a run started "
+                               "in the window now shares the processor with it.")  # fmt: skip
         self.batch.start(request)
 
     @Slot()

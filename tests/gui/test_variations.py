@@ -53,6 +53,7 @@ def test_a_two_by_one_grid_renders_here_while_the_window_stays_responsive(ready,
     timer.start()
     qtbot.mouseClick(dialog.start_button, LEFT)
     assert dialog.running and not dialog.start_button.isEnabled()
+    assert "shares the processor" in ready.messages.text.text()
     qtbot.waitUntil(lambda: not dialog.running, timeout=WAIT_MS)
     timer.stop()
     assert dialog.message.text().startswith("Finished: 2 pictures"), dialog.message.text()
