@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from engine.images import SAVE_FORMATS
 from gui.canvas import PreviewCanvas
@@ -234,23 +235,22 @@ class MainWindow(QMainWindow):
             self.state.load_preset(path)
 
     @Slot()
-    def render_variations(self, size: bool = False) -> None:
-        if self.batch_dialog is not None and self.batch_dialog.running:
-            self.batch_dialog.raise_()  # one batch at a time
-            return
-        if self.batch_dialog is not None:
-            self.batch_dialog.close()
-        self.batch_dialog = VariationsDialog(self.state, self, size=size)
-        self.batch_dialog.destroyed.connect(self._forget_batch_dialog)
-        self.batch_dialog.show()
+    def render_variations(self) -> None:
+        self._open_batch_dialog(size=False)
 
     @Slot()
     def render_at_size(self) -> None:
-        self.render_variations(size=True)
+        self._open_batch_dialog(size=True)
 
-    @Slot()
-    def _forget_batch_dialog(self) -> None:
-        self.batch_dialog = None
+    def _open_batch_dialog(self, size: bool) -> None:
+        dialog = self.batch_dialog
+        if dialog is not None and isValid(dialog):  # a closed one Qt has deleted
+            if dialog.running:
+                dialog.raise_()  # one batch at a time
+                return
+            dialog.close()
+        self.batch_dialog = VariationsDialog(self.state, self, size=size)
+        self.batch_dialog.show()
 
     # --- weights --------------------------------------------------------------------------
 
@@ -298,7 +298,7 @@ class MainWindow(QMainWindow):
         dialogs = (self.weights_dialog, self.menus.shortcuts_dialog, self.menus.about_dialog,
                    self.batch_dialog)  # fmt: skip
         for dialog in dialogs:
-            if dialog is not None:
+            if dialog is not None and isValid(dialog):
                 dialog.close()  # its own window: it would stay up on its own
         geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.state.preferences.set("geometry", geometry)

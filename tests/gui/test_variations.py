@@ -150,3 +150,19 @@ def test_render_at_size_from_a_paused_run_makes_one_bigger_picture(ready, qtbot,
         assert max(picture.size) == 80
     assert state.status == "paused"  # the window's own run is left as it was
     state.stop()
+
+
+def test_closing_the_window_mid_batch_stops_it(ready, qtbot, tmp_path):
+    """A reopened dialog is the one the window closes: its batch is cancelled and its thread
+    ends (the autouse guard fails a test that leaves one running)."""
+    ready.state.set_settings(size=64, steps=400)
+    open_dialog(ready).close()
+    dialog = open_dialog(ready)
+    out = tmp_path / "out"
+    vary(dialog, out, seed="0, 1, 2")
+    qtbot.mouseClick(dialog.start_button, LEFT)
+    qtbot.waitUntil(lambda: "1 running" in dialog.counts.text(), timeout=WAIT_MS)
+    thread = dialog.batch.thread
+    ready.close()
+    assert not thread.isRunning()
+    assert_nothing_partial(out)
