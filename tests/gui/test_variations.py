@@ -73,7 +73,7 @@ def test_a_two_by_one_grid_renders_here_while_the_window_stays_responsive(ready,
 
 
 def test_cancel_mid_batch_leaves_nothing_partial_and_says_cancelled(ready, qtbot, tmp_path):
-    ready.state.set_settings(size=64, steps=400)
+    ready.state.set_settings(size=64, steps=400, settle=0)  # no early end
     dialog = open_dialog(ready)
     out = tmp_path / "out"
     vary(dialog, out, seed="0, 1, 2")
@@ -130,7 +130,7 @@ def test_the_cluster_choice_says_why_when_ray_is_missing(ready, monkeypatch):
 def test_render_at_size_from_a_paused_run_makes_one_bigger_picture(ready, qtbot, tmp_path):
     state = ready.state
     assert not ready.menus.size_action.isEnabled()  # no picture yet
-    state.set_settings(size=48, steps=400)
+    state.set_settings(size=48, steps=400, settle=0)  # still running at the pause
     qtbot.mouseClick(ready.run_panel.start, LEFT)
     qtbot.waitUntil(lambda: state.report is not None and state.report.iteration >= 2,
                     timeout=WAIT_MS)  # fmt: skip
@@ -155,7 +155,7 @@ def test_render_at_size_from_a_paused_run_makes_one_bigger_picture(ready, qtbot,
 def test_closing_the_window_mid_batch_stops_it(ready, qtbot, tmp_path):
     """A reopened dialog is the one the window closes: its batch is cancelled and its thread
     ends (the autouse guard fails a test that leaves one running)."""
-    ready.state.set_settings(size=64, steps=400)
+    ready.state.set_settings(size=64, steps=400, settle=0)  # no early end
     open_dialog(ready).close()
     dialog = open_dialog(ready)
     out = tmp_path / "out"
