@@ -416,7 +416,9 @@ def test_ctrl_c_on_the_command_line_cancels_and_leaves_nothing_partial(
     import signal
     import time
 
-    spec = write_spec(folder, random_weights_file, steps=20, grid={"seed": [0, 1, 2]})
+    # Every step taken (settle 0) and enough of them that runs 2 and 3 cannot both finish
+    # between run 1's picture appearing and the signal, even on a busy machine.
+    spec = write_spec(folder, random_weights_file, steps=100, settle=0, grid={"seed": [0, 1, 2]})
     out = folder / "out"
     batch = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "batch", str(spec), "-o",
                               str(out)], cwd=ROOT, stderr=subprocess.PIPE, text=True)  # fmt: skip
