@@ -12,7 +12,7 @@ from pathlib import Path
 from PIL import Image
 
 from engine import catalogue, weights_store
-from engine.batch_spec import BatchSpec, Job
+from engine.batch_spec import BatchSpec
 from engine.images import ImageError, image_size
 from engine.run import Network
 from engine.targets import InputTooSmall, check_sizes
@@ -48,18 +48,8 @@ def read_inputs(spec: BatchSpec) -> dict[str, bytes]:
             check_sizes(Image.new("1", sizes[job.content]),
                          [Image.new("1", sizes[s]) for s in job.styles], job.settings)  # fmt: skip
         except InputTooSmall as error:
-            raise BatchError(f"{job.name}: {_input_named(job, str(error))}") from None
+            raise BatchError(f"{job.name}: {error.naming(job.content, job.styles)}") from None
     return {label: path.read_bytes() for label, path in spec.inputs.items()}
-
-
-def _input_named(job: Job, message: str) -> str:
-    """run.py's size message ("style image 2 is too small ...") with the file it means."""
-    if message.startswith("content image"):
-        return f"{job.content}: {message}"
-    for number, label in enumerate(job.styles, start=1):
-        if message.startswith(f"style image {number} "):
-            return f"{label}: {message}"
-    return message
 
 
 def read_weights(spec: BatchSpec) -> dict[str, tuple[WeightsInfo, bytes]]:

@@ -145,7 +145,9 @@ def stylize(args: argparse.Namespace) -> int:
         run = StyleTransfer(content, styles, settings, network, device, init_image=init_image,
                             regions=regions.regions if regions else ())  # fmt: skip
     except (ImageError, WeightsError, InputTooSmall, OutputError, ValueError) as error:
-        raise UsageError(_name_input(error, args)) from error
+        if isinstance(error, InputTooSmall):  # lead with the file it is about
+            raise UsageError(error.naming(args.content, args.styles)) from error
+        raise UsageError(str(error)) from error
     if run.precision != settings.precision and not args.quiet:
         print(f"impasto: no bfloat16 on {describe_device(device)}; running in fp32",
               file=sys.stderr)  # fmt: skip
@@ -315,18 +317,6 @@ def _load_network(args: argparse.Namespace, settings: RunSettings) -> Network:
 def _catalogue_model(arch: str) -> str:
     """The catalogue model a settings file's architecture means: the one named after it."""
     return arch if arch in MODEL_ARCH else next(n for n, a in MODEL_ARCH.items() if a == arch)
-
-
-def _name_input(error: Exception, args: argparse.Namespace) -> str:
-    """Prefix run-time size errors with the file they are about."""
-    message = str(error)
-    if isinstance(error, InputTooSmall):
-        if message.startswith("content image"):
-            return f"{args.content}: {message}"
-        for index, path in enumerate(args.styles, start=1):
-            if message.startswith(f"style image {index} "):
-                return f"{path}: {message}"
-    return message
 
 
 def _names(text: str) -> tuple[str, ...]:

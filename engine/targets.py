@@ -23,6 +23,16 @@ Features = Callable[[torch.Tensor], dict[str, torch.Tensor]]
 class InputTooSmall(ValueError):
     """An input image too small or too thin to run at the requested size."""
 
+    def naming(self, content: object, styles: list) -> str:
+        """The message led by the file it is about ("style image 2" -> styles[1]'s name)."""
+        message = str(self)
+        if message.startswith("content image"):
+            return f"{content}: {message}"
+        for number, style in enumerate(styles, start=1):
+            if message.startswith(f"style image {number} "):
+                return f"{style}: {message}"
+        return message
+
 
 def style_side(settings: RunSettings, size: int) -> int:
     """The longest side the paintings are seen at when the photo's is `size`."""
