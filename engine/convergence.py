@@ -15,6 +15,8 @@ bench/judge.py, a score neither the engine nor neural-style optimises (bench/REA
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 WINDOW = 10  # steps between comparisons; also the fewest steps a scale runs
@@ -28,6 +30,7 @@ class SettleWatch:
         self._steps = 0
         self._reference: torch.Tensor | None = None
         self.change = float("inf")  # the last measured change, levels per step
+        self._previous_change = float("inf")  # the one before it
         self._moved = False  # has it changed visibly yet?
 
     def observe(self, image: torch.Tensor) -> bool:
@@ -41,9 +44,23 @@ class SettleWatch:
         if self._steps % self.window:
             return False
         current = image.detach()
+        self._previous_change = self.change
         self.change = float((current - self._reference).abs().mean()) * 255 / self.window
         self._reference.copy_(current)
         if self.change >= self.threshold:
             self._moved = True
             return False
         return self._moved
+
+    def steps_left(self) -> int | None:
+        """About how many more steps until it settles, if the change keeps shrinking by
+        the factor of its last two measurements (after a quick first drop, L-BFGS's change
+        per step falls roughly geometrically); None while that is unknown: before two
+        measurements, before the picture has moved, or while the change is not shrinking."""
+        if self.threshold <= 0 or not self._moved or math.isinf(self._previous_change):
+            return None
+        ratio = self.change / self._previous_change if self._previous_change else 1.0
+        if not 0 < ratio < 1:
+            return None
+        windows = math.ceil(math.log(self.threshold / self.change) / math.log(ratio))
+        return max(1, windows) * self.window - self._steps % self.window

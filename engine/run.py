@@ -54,6 +54,9 @@ class StepReport:
     rolled_back: bool = False
     message: str = ""
     settled: bool = False  # this step ended its scale early: the picture stopped changing
+    # About how many steps the run will take in all, if its last scale settles when its
+    # change per step is heading to (engine/convergence.py); total_steps if unknown.
+    expected_steps: int | None = None
     # The settings this step ran with: the engine's, the only authority (a rollback lowers
     # the learning rate; a live change lands between steps). Saved with its picture.
     settings: RunSettings | None = None
@@ -195,6 +198,7 @@ class StyleTransfer:
             rolled_back=non_finite,
             message=message,
             settled=self._settled,
+            expected_steps=self._expected_steps(),
             settings=self.settings,
         )
 
@@ -365,6 +369,15 @@ class StyleTransfer:
         self._scale_starts[index] = self.iteration
         self.total_steps = self.iteration + self.settings.steps * (len(self.settings.sizes) - index)
         self._settle, self._settled = SettleWatch(self.settings.settle), False
+
+    def _expected_steps(self) -> int:
+        """The total, with this scale ending where its settle watch expects (a coarser
+        scale than the last cannot say how the later ones will go: they count in full)."""
+        left = self._settle.steps_left()
+        if left is None or self._settled:
+            return self.total_steps
+        ceiling_left = self.settings.steps - self._steps_in_scale
+        return self.total_steps - max(0, ceiling_left - left)
 
     def _features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         """The network's features as fp32. With mixed precision the convolutions run in

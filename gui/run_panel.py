@@ -38,6 +38,7 @@ class RunPanel(QWidget):
         self.iteration = QLabel("–", objectName="BigNumber")
         self.speed = QLabel("–", objectName="BigNumber")
         self.left = QLabel("–", objectName="BigNumber")
+        self.left.setToolTip(TIME_LEFT_TIP)
         self.plot = LossPlot(state)
         buttons = QHBoxLayout()
         for button in (self.start, self.pause, self.stop):
@@ -101,8 +102,23 @@ class RunPanel(QWidget):
         self.iteration.setText(step_count_text(report.iteration, report.total_steps, scales))
         rate = self.state.rate
         self.speed.setText(f"{rate:.1f}" if rate >= 1 else f"{rate:.2f}")
-        remaining = report.total_steps - report.iteration
-        self.left.setText(elapsed_text(remaining / rate) if rate > 0 else "–")
+        self.left.setText(time_left_text(report, rate))
+
+
+TIME_LEFT_TIP = (
+    "The run stops once the picture settles: this is when it is heading to "
+    "settle. The bar counts to the most steps it may take."
+)
+
+
+def time_left_text(report, rate: float) -> str:
+    """ "about 12 s" while the settle watch expects the run to end before its ceiling
+    (engine/convergence.py); "40 s" to the ceiling otherwise; "–" before a rate is known."""
+    if rate <= 0:
+        return "–"
+    expected = min(report.expected_steps or report.total_steps, report.total_steps)
+    text = elapsed_text((expected - report.iteration) / rate)
+    return f"about {text}" if expected < report.total_steps else text
 
 
 def step_count_text(done: int, total: int, scales: int) -> str:

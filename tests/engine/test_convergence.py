@@ -61,3 +61,37 @@ def test_each_scale_ends_when_it_settles_and_the_next_begins(random_network):
     run.restore(photo().resize((32, 24)), step=len(first) - 2)
     assert run.scale_index == 0 and not run.done
     assert run.total_steps == 2 * settings.steps  # scale 0 began at step 0
+
+
+def test_the_watch_says_about_when_a_shrinking_change_will_settle():
+    # The change per step halves every window: 8, 4, 2, 1, 0.5 levels per step...
+    levels, images = 0.0, [torch.zeros(1, 3, 8, 8)]
+    for step in range(1, 81):
+        levels += 8 * 0.5 ** ((step - 1) // WINDOW)
+        images.append(torch.full((1, 3, 8, 8), levels / 255))
+    watch, estimates = SettleWatch(0.6), {}
+    for step, image in enumerate(images):
+        settled = watch.observe(image)
+        estimates[step] = watch.steps_left()
+        if settled:
+            break
+    assert estimates[WINDOW] is None  # one measurement: no rate yet
+    # After 8 then 4 levels a step, 0.5 (under the 0.6 threshold) is three halvings away.
+    assert estimates[2 * WINDOW] == 3 * WINDOW
+    assert estimates[2 * WINDOW + 3] == 3 * WINDOW - 3  # counts down between measurements
+    assert step == 5 * WINDOW  # and it settled there
+    growing = SettleWatch(0.5)
+    for image in [torch.full((1, 3, 8, 8), (i * i) / 255) for i in range(25)]:
+        growing.observe(image)
+    assert growing.steps_left() is None  # speeding up: no end in sight
+
+
+def test_a_settling_run_expects_to_end_before_its_ceiling(random_network):
+    run = StyleTransfer(photo(), [painting()], SMALL.replace(settle=0.5), random_network)
+    reports = run_all(run)
+    expected = [r.expected_steps for r in reports]
+    assert expected[0] == SMALL.steps  # nothing known yet: the ceiling
+    assert any(e < SMALL.steps for e in expected)  # an estimate came before the end
+    # The last estimates before it settled were close to where it did.
+    late = [e for r, e in zip(reports, expected, strict=True) if r.iteration >= 0.8 * len(reports)]
+    assert all(abs(e - len(reports)) <= max(WINDOW, 0.3 * len(reports)) for e in late)
