@@ -51,6 +51,7 @@ PAIRS = ("tubingen:starry_night", "golden_gate:the_scream", "shipwreck:woman-wit
 # Judge style score of a "clearly stylised" frame: the first 128 px frame that showed Van
 # Gogh's swirls and palette plainly (step 10 of the default run, upscaled) scored 0.70.
 FIRST_STYLE = 0.75
+EVERY_STEP = 10  # Impasto's first steps are all saved and judged
 
 
 def child(args) -> None:
@@ -81,8 +82,10 @@ def child(args) -> None:
         report = run.step()
         i = report.iteration
         say("STEP", i, report.scale_index, report.losses["total"])
-        if (args.save_every and i % args.save_every == 0) or run.done or i == 1 or report.settled \
-                or report.scale_index != scale:  # fmt: skip
+        # Every one of the first EVERY_STEP steps (when the picture changes most, and when a
+        # common quality is reached), then every --save-every.
+        if (args.save_every and i % args.save_every == 0) or run.done or i <= EVERY_STEP \
+                or report.settled or report.scale_index != scale:  # fmt: skip
             scale = report.scale_index
             path = out.with_name(f"{out.stem}_{i:05d}.png")
             run.result().save(path)
@@ -281,10 +284,14 @@ def summarise(row: dict, long_curve: dict | None) -> None:
     ns_scores = ns["scores"]
     estimated = False
     if long_curve and long_curve["scores"][-1]["step"] > ns_scores[-1]["step"]:
+        # This run's own pictures (saved as often as --ns-every), then the long run's
+        # later ones, timed by this run's start-up and seconds per iteration.
         estimated = True
         first_step = ns["steps"][0][1]  # launch to iteration 1, measured here
-        ns_scores = [{**r, "s": first_step + (r["step"] - 1) * ns["s_per_iteration"]}
-                     for r in long_curve["scores"]]  # fmt: skip
+        ns_scores = ns_scores + [
+            {**r, "s": first_step + (r["step"] - 1) * ns["s_per_iteration"]}
+            for r in long_curve["scores"] if r["step"] > ns_scores[-1]["step"]
+        ]  # fmt: skip
     ns_final = ns_scores[-1]
     imp_final = imp["scores"][-1]
     common = ns_final["J"]
@@ -307,6 +314,10 @@ def summarise(row: dict, long_curve: dict | None) -> None:
         "impasto_to_common_s": imp_hit and imp_hit["s"],
         "ns_to_common_s": ns_hit and ns_hit["s"],
         "common_ratio": imp_hit and ns_hit and imp_hit["s"] / ns_hit["s"],
+        # The same from each tool's "ready" (model loaded, targets made) instead of launch:
+        # what is left once Python and torch are imported.
+        "common_ratio_from_ready": imp_hit and ns_hit and (
+            (imp_hit["s"] - imp["ready_s"]) / (ns_hit["s"] - ns["ready_s"])),
         "first_stylised_s": _first_stylised(imp),
         "ns_at_impasto_finish": at_finish[-1] if at_finish else None,
     }
