@@ -210,10 +210,9 @@ def main() -> None:
     p.add_argument("--output", type=Path)
     args = p.parse_args()
     if args.weights is None:
-        sys.path.insert(0, str(ROOT))
-        from tests.trained_vgg import trained_vgg16_path
+        from judge import default_weights
 
-        args.weights = trained_vgg16_path()
+        args.weights = default_weights()
     if args.child:
         child(args)
         return
