@@ -362,6 +362,7 @@ class StyleTransfer:
         self._content_losses = region_content_losses(
             self._regions, {layer: masks[layer] for layer in settings.content_layers},
             self._content_targets)  # fmt: skip
+
     def _scale_ceilings(self, index: int) -> None:
         """Scale `index` begins at this iteration: it and the later ones count their whole
         ceilings again (a settled scale took fewer); the settle watch starts afresh."""
