@@ -12,9 +12,11 @@ error; the other runs go on. Cancelling stops the runs not yet finished.
 from __future__ import annotations
 
 import json
+import signal
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -243,7 +245,7 @@ def run_batch(spec: BatchSpec, runner: Runner, folder: Path, stop: threading.Eve
         runner.submit(job, 1)
     cancelled = False
     on_progress(_progress(spec, records, runner.slots), None)
-    try:
+    with _ctrl_c_sets(stop):
         while len(records) < len(jobs):
             if stop.is_set():
                 cancelled = True
@@ -257,8 +259,6 @@ def run_batch(spec: BatchSpec, runner: Runner, folder: Path, stop: threading.Eve
                 records[job.index] = record
                 _write_index(folder, spec, records, cancelled=False)
                 on_progress(_progress(spec, records, runner.slots), record)
-    except KeyboardInterrupt:  # Ctrl+C on the command line: the same as Cancel
-        cancelled = True
     if cancelled:
         runner.cancel()
         for index, job in jobs.items():
@@ -270,6 +270,21 @@ def run_batch(spec: BatchSpec, runner: Runner, folder: Path, stop: threading.Eve
     ordered = tuple(records[job.index] for job in spec.jobs)
     on_progress(_progress(spec, records, runner.slots), None)
     return BatchResult(ordered, index_path, sheet_path, cancelled)
+
+
+@contextmanager
+def _ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
+    """Ctrl+C on the command line is the same as Cancel: it sets `stop`, which the loop and
+    a local run read between two steps. Raised as KeyboardInterrupt instead, it could land
+    between a picture's save and its record, leaving a saved run marked cancelled."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread receives signals (the window runs batches elsewhere)
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _record(job: Job, back: Finished, folder: Path, thumbnails: dict, size: int) -> RunRecord:
