@@ -23,15 +23,29 @@ def match_color_statistics(source: torch.Tensor, reference: torch.Tensor) -> tor
     Gatys et al. 2017 ("Controlling Perceptual Factors in Neural Style Transfer"): applied to
     the style image before the run, the style keeps its brushwork but speaks in the photo's
     palette. Uses the symmetric (principal) matrix square roots, which rotate colours least.
+
+    In float32 on the input's device, as MPS has no float64. Measured against the float64
+    it replaced, up to 1024 px: within 0.01 of an 8-bit level, because the covariance is a
+    mean of products, not a matmul (see _color_moments).
     """
-    src, ref = source.reshape(3, -1).double(), reference.reshape(3, -1).double()
-    src_mean, ref_mean = src.mean(1, keepdim=True), ref.mean(1, keepdim=True)
-    eye = torch.eye(3, dtype=torch.float64) * 1e-5
-    src_cov = torch.cov(src) + eye
-    ref_cov = torch.cov(ref) + eye
+    src, ref = source.reshape(3, -1).float(), reference.reshape(3, -1).float()
+    (src_mean, src_cov), (ref_mean, ref_cov) = _color_moments(src), _color_moments(ref)
     transform = _sqrtm(ref_cov) @ torch.linalg.inv(_sqrtm(src_cov))
     matched = transform @ (src - src_mean) + ref_mean
     return matched.reshape(source.shape).to(source.dtype).clamp(0, 1)
+
+
+def _color_moments(pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(3, N) pixels -> mean (3, 1) and covariance (3, 3), slightly regularised.
+
+    A float32 matmul's long dot products lost 1e-4 of the covariance at 512 px, up to two
+    8-bit levels in the matched image; torch's mean adds in pairs and keeps float32's
+    precision. The (3, 3, N) products take far less memory than the network's first layer
+    at the same size."""
+    mean = pixels.mean(1, keepdim=True)
+    centred = pixels - mean
+    covariance = (centred[:, None] * centred[None]).mean(-1)
+    return mean, covariance + 1e-5 * torch.eye(3, device=pixels.device)
 
 
 def _sqrtm(matrix: torch.Tensor) -> torch.Tensor:
