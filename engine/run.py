@@ -384,8 +384,14 @@ class StyleTransfer:
         """The network's features as fp32. With mixed precision the convolutions run in
         bfloat16 (most of the work); Gram matrices sum H·W products and losses sum
         millions of terms, which bfloat16's 8-bit mantissa would round badly, so every
-        feature is cast back before they are formed."""
-        with torch.autocast(self.device.type, torch.bfloat16, enabled=self.precision == "mixed"):
+        feature is cast back before they are formed.
+
+        Autocast is entered only for mixed precision: some backends refuse it even when
+        disabled ("unsupported autocast device_type": MPS before PyTorch 2.5, meta)."""
+        if self.precision == "mixed":
+            with torch.autocast(self.device.type, torch.bfloat16):
+                features = self.net(image)
+        else:
             features = self.net(image)
         return {layer: feature.float() for layer, feature in features.items()}
 
