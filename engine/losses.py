@@ -32,7 +32,9 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
 def normalised_blend(blend: torch.Tensor, styles: int) -> torch.Tensor:
     """Blend weights scaled to sum to 1; one non-negative weight per style, not all zero."""
     blend = torch.as_tensor(blend, dtype=torch.float32).flatten()
-    if len(blend) != styles or (blend < 0).any() or blend.sum() <= 0:
+    # One question of the device, not two, asked so that True is the healthy answer: the
+    # meta-device tests (tests/engine/fake_accelerator.py) answer True to every question.
+    if len(blend) != styles or not bool((blend >= 0).all() & (blend.sum() > 0)):
         raise ValueError("blend needs one non-negative weight per style, not all zero")
     return blend / blend.sum()
 
