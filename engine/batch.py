@@ -12,6 +12,7 @@ error; the other runs go on. Cancelling stops the runs not yet finished.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 from collections import deque
@@ -23,9 +24,11 @@ from typing import Protocol
 
 from PIL import Image, ImageOps
 
+from engine import catalogue, weights_store
 from engine.batch_inputs import BatchError, WeightsInfo, network_from_bytes
 from engine.batch_spec import BatchSpec, Job
 from engine.contact_sheet import contact_sheet
+from engine.datafile import DataFileError, load_json
 from engine.device import describe_device, is_out_of_memory
 from engine.files import SaveError, write_atomically
 from engine.images import ImageError, image_from_bytes, save_image
@@ -36,6 +39,7 @@ from engine.vgg import WeightsError
 
 INDEX_FILE, SHEET_FILE = "index.json", "contact-sheet.png"
 INDEX_VERSION = 1
+MAX_INDEX_BYTES = 50_000_000  # 10 000 runs of about 1 kB each, with room
 ATTEMPTS = 2  # a failed run is tried once more, then reported
 
 
@@ -213,7 +217,9 @@ class LocalRunner:
 
 
 def check_output_folder(spec: BatchSpec, folder: Path) -> None:
-    """Make the output folder and refuse outputs that would overwrite an input."""
+    """Make the output folder and refuse outputs that would overwrite a file the batch
+    reads (an image, the spec, a preset, a session, the weights) or a file already in the
+    folder that no batch wrote: the user's own files there are left untouched."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -221,10 +227,47 @@ def check_output_folder(spec: BatchSpec, folder: Path) -> None:
     outputs = {job.name: folder / f"{job.name}.png" for job in spec.jobs}
     outputs.update({"index": folder / INDEX_FILE, "contact sheet": folder / SHEET_FILE})
     inputs = {f"input {label}": path for label, path in spec.inputs.items()}
+    inputs.update(spec.files)
+    weights = spec.weights or _installed_weights(spec)
+    if weights is not None:
+        inputs["weights file"] = weights
     try:
         check_outputs(inputs, outputs, images=tuple(job.name for job in spec.jobs))
     except ValueError as error:
         raise BatchError(str(error)) from None
+    earlier = _earlier_batch_files(folder)
+    for path in outputs.values():
+        if os.path.lexists(path) and path.name not in earlier:
+            raise BatchError(f"{path}: already there, and not from an earlier batch; "
+                             "choose an empty folder, or move the file")  # fmt: skip
+
+
+def _installed_weights(spec: BatchSpec) -> Path | None:
+    """The installed model file the runs read, when the spec names no weights file."""
+    try:
+        found = [weights_store.find_installed(name) for name in _catalogue_names(spec)]
+    except WeightsError:  # reported where the weights are read
+        return None
+    return next((installed.path for installed in found if installed is not None), None)
+
+
+def _catalogue_names(spec: BatchSpec) -> list[str]:
+    archs = {job.settings.model for job in spec.jobs}
+    return [model.name for model in catalogue.known_models() if model.arch in archs]
+
+
+def _earlier_batch_files(folder: Path) -> set[str]:
+    """The files an earlier batch's index.json in `folder` says that batch wrote (a batch
+    run again into its folder replaces them); empty if there is no such index."""
+    try:
+        index = load_json(folder / INDEX_FILE, None, MAX_INDEX_BYTES)
+    except DataFileError:
+        return set()
+    runs = index.get("runs")
+    if index.get("version") != INDEX_VERSION or not isinstance(runs, list):
+        return set()
+    images = {run.get("image") for run in runs if isinstance(run, dict)}
+    return {INDEX_FILE, SHEET_FILE} | {name for name in images if isinstance(name, str)}
 
 
 def run_batch(spec: BatchSpec, runner: Runner, folder: Path, stop: threading.Event | None = None,

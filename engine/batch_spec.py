@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.datafile import DataFileError, parse_json, read_bounded
-from engine.presets import PresetError, load_preset
+from engine.presets import PresetError, load_preset, preset_names
 from engine.session import SessionError, load_session
 from engine.settings import SPECS, RunSettings, SettingsError, sqrt2_scales, with_size
 
@@ -84,6 +84,9 @@ class BatchSpec:
     weights: Path | None
     preprocessing: str
     thumbnail: int
+    # Every other file the spec made Impasto read (the spec itself, presets, session
+    # records), by role: no output may overwrite one.
+    files: dict[str, Path] = dataclasses.field(default_factory=dict)
 
 
 def spec_for(settings: RunSettings, content: str, styles: list[str],
@@ -124,7 +127,8 @@ def _parse_toml(data: bytes, path: Path) -> dict:
 def load_spec(path: Path) -> BatchSpec:
     """Read and expand the spec file at `path`."""
     path = Path(path)
-    return expand(read_spec(path), path.parent, str(path))
+    spec = expand(read_spec(path), path.parent, str(path))
+    return dataclasses.replace(spec, files={"spec": path, **spec.files})
 
 
 def expand(spec: dict, folder: Path, source: str = "spec") -> BatchSpec:
@@ -150,11 +154,13 @@ def expand(spec: dict, folder: Path, source: str = "spec") -> BatchSpec:
     varying = _varying(choices)
     width = len(str(len(choices)))
     inputs: dict[str, Path] = {}
+    files: dict[str, Path] = {}
     jobs = []
     for index, choice in enumerate(choices):
         where = f"{source}: run {index + 1}" if len(choices) > 1 else source
         try:
             job = _job(index, f"run-{index + 1:0{width}d}", choice, folder, inputs)
+            files.update(_files_read(choice, folder))
         except (SettingsError, PresetError, SessionError, ValueError) as error:
             raise BatchSpecError(f"{where}: {error}") from None
         differs = tuple((key, _shown(choice.get(key))) for key in varying)
@@ -166,7 +172,19 @@ def expand(spec: dict, folder: Path, source: str = "spec") -> BatchSpec:
         weights=folder / _text(spec, "weights", source) if "weights" in spec else None,
         preprocessing=_text(spec, "preprocessing", source, "torchvision"),
         thumbnail=_thumbnail(spec.get("thumbnail", 160), source),
+        files=files,
     )
+
+
+def _files_read(choice: dict, folder: Path) -> dict[str, Path]:
+    """The preset file and session record a run's settings came from, by role."""
+    files = {}
+    preset = choice.get("preset")
+    if isinstance(preset, str) and preset not in preset_names():
+        files[f"preset {preset}"] = folder / preset
+    if "session" in choice:
+        files[f"session {choice['session']}"] = folder / str(choice["session"]) / "session.json"
+    return files
 
 
 def _runs(runs: object, source: str) -> list[dict]:

@@ -292,12 +292,23 @@ def _inputs_and_outputs(
     masks = [parse_region(text).mask for text in args.region] + list(args.keep)
     masks += [path for text in args.region for path in parse_region(text).painting_masks if path]
     inputs.update({f"mask {i}": path for i, path in enumerate(masks, start=1)})
-    if args.weights is not None:
-        inputs["weights file"] = args.weights
+    if args.preset is not None and args.preset not in preset_names():
+        inputs["preset"] = Path(args.preset)
+    weights = args.weights if args.weights is not None else _installed_weights(args, settings)
+    if weights is not None:
+        inputs["weights file"] = weights
     outputs = {"-o": args.output}
     if args.report is not None:
         outputs["--report"] = args.report
     return inputs, outputs
+
+
+def _installed_weights(args: argparse.Namespace, settings: RunSettings) -> Path | None:
+    try:
+        installed = weights_store.find_installed(args.model or _catalogue_model(settings.model))
+    except WeightsError:  # a broken install is reported where the weights are read
+        return None
+    return installed.path if installed is not None else None
 
 
 def _load_network(args: argparse.Namespace, settings: RunSettings) -> Network:

@@ -174,6 +174,45 @@ def test_an_output_that_would_overwrite_an_input_is_refused(folder, capsys, rand
     assert "would overwrite the input run-1.png" in capsys.readouterr().err
 
 
+def test_a_spec_or_preset_in_the_output_folder_is_never_overwritten(folder, capsys,
+                                                                     random_weights_file):
+    out = folder / "out"
+    out.mkdir()
+    spec = write_spec(folder, random_weights_file, grid={})
+    inside = out / "index.json"  # the user's spec, named as the batch names its index
+    inside.write_text(spec.read_text().replace('"photo.png"', '"../photo.png"')
+                      .replace('"a.png"', '"../a.png"'))  # fmt: skip
+    before = inside.read_bytes()
+    assert main(["batch", str(inside), "-o", str(out)]) == 2
+    assert "would overwrite the spec" in capsys.readouterr().err
+    assert inside.read_bytes() == before
+    preset = out / "contact-sheet.png"  # a preset file (JSON), under the sheet's name
+    preset.write_text(RunSettings(steps=2).to_json())
+    spec = write_spec(folder, random_weights_file, grid={}, preset="out/contact-sheet.png")
+    assert main(["batch", str(spec), "-o", str(out)]) == 2
+    assert "would overwrite the preset out/contact-sheet.png" in capsys.readouterr().err
+    assert preset.read_text() == RunSettings(steps=2).to_json()
+
+
+def test_files_a_batch_did_not_write_are_left_untouched(folder, capsys, random_weights_file):
+    out = folder / "out"
+    out.mkdir()
+    mine = out / "run-1.png"
+    photo(seed=5).save(mine)
+    before = mine.read_bytes()
+    spec = write_spec(folder, random_weights_file, grid={})
+    assert main(["batch", str(spec), "-o", str(out)]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "run-1.png: already there, and not from an earlier batch" in error[0]
+    assert mine.read_bytes() == before
+    # A batch run again into its own folder replaces what it wrote there, and only that.
+    mine.unlink()
+    (out / "notes.txt").write_text("mine")
+    assert main(["batch", str(spec), "-o", str(out), "--quiet"]) == 0
+    assert main(["batch", str(spec), "-o", str(out), "--quiet"]) == 0
+    assert (out / "notes.txt").read_text() == "mine"
+
+
 # --- running here ----------------------------------------------------------------------------
 
 

@@ -168,6 +168,13 @@ def an_image(path: Path) -> Path:
     return path
 
 
+def a_preset(path: Path) -> Path:
+    """A preset file (JSON, whatever its name says), as File ▸ Save settings as preset…
+    writes one."""
+    path.write_text(RunSettings(steps=2).to_json())
+    return path
+
+
 @pytest.mark.parametrize(
     ("make_args", "expected"),
     [
@@ -183,6 +190,10 @@ def an_image(path: Path) -> Path:
         ),
         (lambda c, s, w, t: ["-o", t / "same.png", "--report", t / "same.png"], "same file as -o"),
         (lambda c, s, w, t: ["-o", t / "o.png", "--init", an_image(t / "o.png")], "init image"),
+        (lambda c, s, w, t: ["-o", a_preset(t / "p.png"), "--preset", t / "p.png"],
+         "would overwrite the preset"),
+        (lambda c, s, w, t: ["-o", t / "o.png", "--preset", a_preset(t / "mine.json"),
+                             "--report", t / "mine.json"], "would overwrite the preset"),
     ],
 )
 def test_an_output_over_an_input_or_another_output_is_refused(
@@ -191,7 +202,8 @@ def test_an_output_over_an_input_or_another_output_is_refused(
     content, style = inputs
     weights_file = Path(random_weights_file)
     extra = make_args(content, style, weights_file, tmp_path)
-    before = {p: p.read_bytes() for p in (content, style, weights_file)}
+    read = [content, style, weights_file, *tmp_path.glob("*.json"), *tmp_path.glob("p.png")]
+    before = {p: p.read_bytes() for p in read}
     argv = ["stylize", str(content), str(style), *map(str, extra), "--weights", str(weights_file)]
     assert main(argv) == 2
     lines = capsys.readouterr().err.strip().splitlines()
