@@ -15,7 +15,7 @@ from engine import catalogue, weights_store
 from engine.batch_cli import add_batch_command
 from engine.device import describe_device, is_out_of_memory, pick_device
 from engine.files import write_atomically
-from engine.images import ImageError, load_image, save_image
+from engine.images import ImageError, keep_unsaved, load_image, save_image
 from engine.outputs import OutputError, check_outputs
 from engine.presets import PresetError, load_preset, preset_names
 from engine.region_files import RegionArgs, parse_region, picture_record, regions_from_args
@@ -181,6 +181,12 @@ def stylize(args: argparse.Namespace) -> int:
         embedded["regions"] = picture_record(regions)
     try:
         save_image(result, args.output, embedded)
+    except (ImageError, OSError) as error:
+        kept = keep_unsaved(result, args.output, embedded)
+        where = f"the picture is kept as {kept}" if kept else "the picture could not be kept"
+        print(f"impasto: {error}; {where}", file=sys.stderr)
+        return EXIT_FAILURE
+    try:
         if args.report:
             report_data = {"settings": embedded, "device": str(device), "steps": steps}
             _write_json(args.report, report_data)

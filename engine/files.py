@@ -46,6 +46,22 @@ def describe_os_error(error: OSError) -> str:
     return error.strerror or str(error) or type(error).__name__
 
 
+def describe_path_error(error: OSError | RuntimeError) -> str:
+    """Why the OS refused a path, in words: too long, a loop of links, or as for a write.
+    (pathlib's resolve() raises RuntimeError for a loop on Python before 3.13.)"""
+    if isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP:
+        return "a loop of symbolic links"
+    if error.errno == errno.ENAMETOOLONG:
+        return "the name is too long for the file system"
+    return describe_os_error(error)
+
+
+def shorten(path: Path | str, keep: int = 80) -> str:
+    """`path` for a one-line message: a 5000-character path keeps its two ends."""
+    text = str(path)
+    return text if len(text) <= 2 * keep else f"{text[:keep]}…{text[-keep:]}"
+
+
 STALE_TEMPORARY_S = 60  # a save takes seconds; an older temporary file was left by a crash
 
 
@@ -56,9 +72,10 @@ def sweep_temporaries(path: Path) -> None:
     only regular files older than a minute: another save of `path` may be under way.
     """
     path = Path(path)
-    own = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}\.tmp")
+    prefix = temporary_prefix(path)
+    own = re.compile(rf"{re.escape(prefix)}[a-z0-9_]{{8}}\.tmp")
     now = time.time()
-    for temp in path.parent.glob(f"{glob.escape('.' + path.name)}.*.tmp"):
+    for temp in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
         try:
             info = temp.lstat()
             if (own.fullmatch(temp.name) and stat.S_ISREG(info.st_mode)
@@ -66,6 +83,24 @@ def sweep_temporaries(path: Path) -> None:
                 temp.unlink()
         except OSError:  # gone already, or not ours to remove: the save goes on
             pass
+
+
+def name_max(folder: Path) -> int:
+    """The longest file name `folder`'s file system takes, in bytes (255 on most)."""
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # no such folder, or no pathconf (Windows)
+        return 255
+
+
+def temporary_prefix(path: Path) -> str:
+    """`.NAME.`, cut short where needed so that the temporary name (this, tempfile's 8
+    random characters and `.tmp`) fits wherever NAME does: a legal 249-character name
+    would otherwise fail at the very end of a run, on its temporary name."""
+    name, limit = path.name, name_max(path.parent) - len("XXXXXXXX.tmp")
+    while len(os.fsencode(f".{name}.")) > limit and name:
+        name = name[:-1]
+    return f".{name}."
 
 
 def write_temporary(path: Path, data: bytes | str | WriteTo) -> Path:
@@ -82,7 +117,7 @@ def write_temporary(path: Path, data: bytes | str | WriteTo) -> Path:
     temp = None
     try:
         with tempfile.NamedTemporaryFile(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+            dir=path.parent, prefix=temporary_prefix(path), suffix=".tmp", delete=False
         ) as file:
             temp = Path(file.name)
             if callable(payload):

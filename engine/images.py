@@ -7,6 +7,7 @@ import errno
 import io
 import json
 import os
+import time
 import warnings
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from engine.datafile import DataFileError, parse_json
 from engine.files import SaveError, write_atomically
+from engine.paths import data_folder
 
 # Refuse decompression bombs: 100 megapixels is far above any useful style-transfer input.
 MAX_PIXELS = 100_000_000
@@ -182,6 +184,25 @@ def save_image(image: Image.Image, path: str | os.PathLike, settings: dict | Non
             raise ImageError(f"{path}: cannot save here (permission denied)") from error
         raise ImageError(str(error)) from error  # "could not save (the disk is full)"
     return path
+
+
+def keep_unsaved(image: Image.Image, path: str | os.PathLike,
+                 settings: dict | None = None) -> Path | None:  # fmt: skip
+    """Save a picture whose save to `path` failed where the user can find it: beside `path`
+    under a short new name, else in the data folder's `unsaved` folder. Its path, or None
+    if neither could be written. A finished run's picture is never simply lost."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for folder in (Path(path).parent, data_folder() / "unsaved"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            kept, number = folder / f"impasto-unsaved-{stamp}.png", 1
+            while kept.exists():
+                number += 1
+                kept = folder / f"impasto-unsaved-{stamp}-{number}.png"
+            return save_image(image, kept, settings)
+        except (ImageError, OSError):
+            continue
+    return None
 
 
 def read_settings(path: str | os.PathLike) -> dict | None:

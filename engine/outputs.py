@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from engine.files import describe_os_error
+from engine.files import describe_os_error, describe_path_error, name_max, shorten, temporary_prefix
 from engine.images import SAVE_FORMATS
 
 
@@ -30,7 +30,10 @@ def check_outputs(
     seen: dict[str, Path] = dict(inputs)
     for role, path in outputs.items():
         path = Path(path)
-        _check_usable(role, path, is_image=role in images)
+        try:
+            _check_usable(role, path, is_image=role in images)
+        except (OSError, RuntimeError) as error:  # a path the OS refuses: too long, a loop
+            raise OutputError(f"{role} {shorten(path)}: {describe_path_error(error)}") from None
         for other_role, other in seen.items():
             if _same_file(path, Path(other)):
                 if other_role in inputs:
@@ -45,13 +48,18 @@ def _check_usable(role: str, path: Path, is_image: bool) -> None:
     if is_image and path.suffix.lower() not in SAVE_FORMATS:
         kind = f"unknown file type {path.suffix}" if path.suffix else "no file extension"
         raise OutputError(f"{role} {path}: {kind}; use one of {', '.join(SAVE_FORMATS)}")
+    folder = path.parent
+    size, limit = len(os.fsencode(path.name)), name_max(folder)
+    if size > limit:
+        raise OutputError(f"{role} {shorten(path)}: the file name is too long ({size} bytes; "
+                          f"at most {limit} here)")  # fmt: skip
     if path.is_dir():
         raise OutputError(f"{role} {path}: is a folder; give a file name")
-    folder = path.parent
     if not folder.is_dir():
         raise OutputError(f"{role} {path}: folder {folder} does not exist")
-    try:  # the only portable test of "can I create a file here" is to create one
-        with tempfile.TemporaryFile(dir=folder, prefix=".impasto-probe-"):
+    try:  # the only portable test of "can I create this file here" is to create one, under
+        # the temporary name the save will use
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=temporary_prefix(path), suffix=".tmp"):
             pass
     except OSError as error:
         raise OutputError(f"{role} {path}: cannot write in {folder} "
@@ -59,8 +67,11 @@ def _check_usable(role: str, path: Path, is_image: bool) -> None:
 
 
 def _same_file(a: Path, b: Path) -> bool:
-    if os.path.normcase(a.resolve()) == os.path.normcase(b.resolve()):
-        return True
+    try:
+        if os.path.normcase(a.resolve()) == os.path.normcase(b.resolve()):
+            return True
+    except (OSError, RuntimeError):  # a loop of links: no file there to overwrite
+        return False
     try:
         return os.path.samefile(a, b)  # hard links: two names, one file
     except OSError:  # one of them does not exist (yet)

@@ -278,3 +278,55 @@ def test_every_catalogue_model_can_be_run_by_name(tmp_path, inputs):
             "--steps", "1", "--size", "32"]  # fmt: skip
     assert main(argv) == 0
     assert read_settings(out)["model"] == "vgg16"
+
+
+# --- long names and failed saves (issue 28) --------------------------------------------------
+
+
+def test_a_249_character_name_is_saved(tmp_path, inputs, random_weights_file):
+    # Legal (under 255 bytes), though its temporary name once was not: the run finished,
+    # then the save failed and the picture was lost.
+    content, style = inputs
+    out = tmp_path / ("p" * 245 + ".png")
+    argv = stylize(content, style, "-o", out, "--weights", random_weights_file, "--steps", 1,
+                   "--size", 32, "--quiet")  # fmt: skip
+    assert main(argv) == 0
+    assert Image.open(out).size == (32, 24)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([content.name, style.name,
+                                                                 out.name])  # fmt: skip
+
+
+def test_a_name_too_long_is_refused_before_the_run(tmp_path, inputs, random_weights_file,
+                                                   capsys, no_run):  # fmt: skip
+    content, style = inputs
+    argv = stylize(content, style, "-o", tmp_path / ("p" * 300 + ".png"),
+                   "--weights", random_weights_file)  # fmt: skip
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "the file name is too long (304 bytes" in lines[0]
+
+
+def test_a_save_that_fails_keeps_the_picture_and_says_where(
+    tmp_path, inputs, random_weights_file, capsys, monkeypatch
+):
+    import engine.cli as cli
+    from engine.images import ImageError
+
+    content, style = inputs
+    out = tmp_path / "result.png"
+    real_save = cli.save_image
+
+    def save(image, path, settings=None):
+        if Path(path) == out:
+            raise ImageError(f"{out}: could not save (the disk is full)")
+        return real_save(image, path, settings)
+
+    monkeypatch.setattr(cli, "save_image", save)
+    argv = stylize(content, style, "-o", out, "--weights", random_weights_file, "--steps", 1,
+                   "--size", 32, "--quiet")  # fmt: skip
+    assert main(argv) == 1
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith(f"impasto: {out}: could not save (the disk is full); the picture "
+                           f"is kept as {tmp_path / 'impasto-unsaved-'}")  # fmt: skip
+    kept = Path(line.rpartition(" kept as ")[2])
+    assert Image.open(kept).size == (32, 24) and read_settings(kept)["steps"] == 1
