@@ -68,6 +68,10 @@ def setup() -> None:
     STAMP.write_text(wanted)
 
 
+OTHER_KERNELS = "threads=2,onednn=off,fp32"
+TRAINED_TESTS = ["tests/engine/test_trained.py", "tests/engine/test_regions_trained.py"]
+
+
 def main() -> int:
     command = sys.argv[1] if len(sys.argv) > 1 else "app"
     extra = sys.argv[2:]
@@ -82,7 +86,15 @@ def main() -> int:
         return subprocess.call([python, "main.py", *extra], cwd=ROOT)
     lint = subprocess.call([python, "-m", "ruff", "check", "."], cwd=ROOT)
     tests = subprocess.call([python, "-m", "pytest", *extra], cwd=ROOT)
-    return tests or lint
+    if extra:  # a chosen selection: just that
+        return tests or lint
+    # Another CPU runs other convolution kernels, and L-BFGS follows them down another path:
+    # the tests of the trained network run once more on other kernels (tests/conftest.py).
+    other_kernels = {**os.environ, "IMPASTO_TEST_KERNELS": OTHER_KERNELS}
+    print(f"\nThe trained-network tests again, on other kernels ({OTHER_KERNELS}):", flush=True)
+    variation = subprocess.call([python, "-m", "pytest", "-q", "-m", "trained", *TRAINED_TESTS],
+                                cwd=ROOT, env=other_kernels)  # fmt: skip
+    return tests or variation or lint
 
 
 if __name__ == "__main__":

@@ -25,6 +25,10 @@ POOLINGS = ("max", "avg", "avg_scaled")
 PADDINGS = ("zeros", "replicate", "reflect")
 WEIGHT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
+# oneDNN's CPU convolutions prefer channels-last (see VGGFeatures.forward). A switch, so the
+# tests can run the other kernels too (tests/conftest.py, IMPASTO_TEST_KERNELS).
+CPU_CHANNELS_LAST = True
+
 # Convolutions per block for each architecture (torchvision's configurations "E" and "D").
 _BLOCKS = {"vgg19": (2, 2, 4, 4, 4), "vgg16": (2, 2, 3, 3, 3)}
 _WIDTHS = (64, 128, 256, 512, 512)
@@ -246,7 +250,7 @@ class VGGFeatures(nn.Module):
         x = (image - self.mean) * self.scale
         if self.preprocessing == "caffe":
             x = x.flip(1)
-        if x.device.type == "cpu":
+        if x.device.type == "cpu" and CPU_CHANNELS_LAST:
             # oneDNN's CPU convolutions work in channels-last layout; fed NCHW tensors they
             # reorder every activation, forward and backward (measured: 15 % of a 512 px
             # step). GPUs keep the default layout (not measured there).

@@ -6,13 +6,16 @@ weights go into the object store once per batch.
 Skipped, saying why, where the cluster extra (Ray) is not installed; under CI (`CI` set)
 they fail instead, so CI always runs them (dev.py installs .[test,cluster])."""
 
+import io
 import json
 import os
 import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from engine.batch import run_batch, run_task
 from engine.batch_inputs import read_inputs, read_weights
@@ -73,14 +76,32 @@ def test_a_grid_on_ray_gives_what_local_gives(cluster, folder, random_weights_fi
     assert main(["batch", str(spec), "--ray", "auto", "-o", str(remote)]) == 0
     assert sorted(files_in(remote)) == ["contact-sheet.png", "index.json", "run-1.png",
                                         "run-2.png", "run-3.png", "run-4.png"]  # fmt: skip
+    # A Ray task gets one CPU, so torch runs it on one thread; --local uses what this
+    # process has. The same thread count sums in the same order: byte for byte the same.
+    # Another count rounds the sums otherwise, and L-BFGS follows: close, not equal.
+    devices = {json.loads((out / "index.json").read_text())["runs"][0]["device"]
+               for out in (local, remote)}  # fmt: skip
     local_files, remote_files = files_in(local), files_in(remote)
-    for name in ("run-1.png", "run-2.png", "run-3.png", "run-4.png", "contact-sheet.png"):
-        assert remote_files[name] == local_files[name], name  # byte for byte
+    for name in ("run-1.png", "run-2.png", "run-3.png", "run-4.png"):
+        difference = level_difference(remote_files[name], local_files[name])
+        print(f"{name}: {devices}, mean difference {difference:.3f} levels")
+        assert difference < 1.0, name
+        if len(devices) == 1:
+            assert remote_files[name] == local_files[name], name  # byte for byte
+    if len(devices) == 1:
+        assert remote_files["contact-sheet.png"] == local_files["contact-sheet.png"]
     assert index_without_timing(remote) == index_without_timing(local)
     # Four runs, one put each for the photo, the two paintings and the weights: per batch,
     # not per task.
     weights_size = Path(random_weights_file).stat().st_size
     assert len(puts) == 4 and puts.count(weights_size) == 1
+
+
+def level_difference(a: bytes, b: bytes) -> float:
+    """Mean absolute difference of two PNGs' pixels, in 8-bit levels."""
+    first, second = (np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), np.float32)
+                     for data in (a, b))  # fmt: skip
+    return float(np.abs(first - second).mean())
 
 
 def test_a_failing_task_is_retried_then_reported_and_the_others_finish(

@@ -142,8 +142,14 @@ def test_a_mask_edit_while_paused_repaints_only_what_changed(trained_state):
           f"{bottom_photo:.3f}, {bottom_plain:.3f} -> {bottom_now:.3f}")  # fmt: skip
     assert edited_now < 0.5 * edited_plain
     # The regions a union now shares with the edit are matched as a whole, so they move a
-    # little too, but stay far nearer their painting than the photo is.
-    assert left_now < 0.2 * left_photo and bottom_now < 0.2 * bottom_photo
+    # little too, but keep most of the way from the photo to their painting that they had
+    # made without the edit (measured: 95 % and 103 %; a fixed fraction of the photo's
+    # distance instead depended on the CPU's rounding: 0.21 here, under 0.2 elsewhere).
+    def kept(photo, plain, now):
+        return (photo - now) / (photo - plain)
+
+    assert kept(left_photo, left_plain, left_now) > 0.8
+    assert kept(bottom_photo, bottom_plain, bottom_now) > 0.8
 
 
 def box(rows: slice, columns: slice) -> np.ndarray:

@@ -240,6 +240,10 @@ def test_a_settled_run_stops_early_and_is_as_painted_as_the_full_run(trained_sta
             report = run.step()
         steps[settle], scores[settle] = report.iteration, judge.score_tensor(run.current_image())
     settled, full = scores[RunSettings().settle], scores[0.0]
-    assert steps[RunSettings().settle] < 0.6 * steps[0.0] and steps[0.0] == 200
+    # Here the picture's change per step falls to a plateau of 0.5-0.7 levels from step 80
+    # on, right at the threshold, so where it first dips under it depends on the rounding
+    # of the convolutions: 132 steps with oneDNN on 1 or 2 threads, 142 with it off, under
+    # 120 on another CPU. Any of those is far short of the ceiling, for the same picture.
+    assert steps[RunSettings().settle] < 0.8 * steps[0.0] and steps[0.0] == 200
     assert settled["style"] < 0.6  # well painted (the photo scores 1)
     assert settled["J"] < full["J"] + 0.03
