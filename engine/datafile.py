@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from engine.files import ReadError, open_regular
 
 MAX_DEPTH = 32  # Impasto's own files nest 3 deep; 32 leaves room and stays far from the stack
 MAX_TEXT = 4096  # a path, a label or a hash; longer is not one of ours
@@ -32,30 +32,19 @@ class DataFileError(ValueError):
 def read_bounded(path: Path, max_bytes: int) -> bytes:
     """The bytes of the regular file `path`, refusing anything else or more than `max_bytes`."""
     path = Path(path)
-    # O_NONBLOCK: opening a FIFO for reading must not wait for a writer. Regular files
-    # ignore the flag. (Windows has no FIFOs and no flag.)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise DataFileError(f"{path}: file not found") from None
+        with open_regular(path) as file:
+            parts, total = [], 0
+            while chunk := file.read(min(_CHUNK, max_bytes + 1 - total)):
+                parts.append(chunk)
+                total += len(chunk)
+                if total > max_bytes:
+                    raise DataFileError(f"{path}: too large (over {max_bytes} bytes)")
+            return b"".join(parts)
+    except ReadError as error:
+        raise DataFileError(str(error)) from None
     except OSError as error:
         raise DataFileError(f"{path}: cannot be read ({error.strerror or error})") from error
-    try:
-        # fstat of what was opened, not a stat of the name: the name can change in between.
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise DataFileError(f"{path}: not a regular file")
-        parts, total = [], 0
-        while chunk := os.read(fd, min(_CHUNK, max_bytes + 1 - total)):
-            parts.append(chunk)
-            total += len(chunk)
-            if total > max_bytes:
-                raise DataFileError(f"{path}: too large (over {max_bytes} bytes)")
-        return b"".join(parts)
-    except OSError as error:
-        raise DataFileError(f"{path}: cannot be read ({error.strerror or error})") from error
-    finally:
-        os.close(fd)
 
 
 def parse_json(text: str | bytes, source: str | Path, max_depth: int = MAX_DEPTH) -> object:

@@ -1,6 +1,10 @@
-"""Writing files without ever leaving half of one: a temporary file beside the target, flushed
-to disk, then renamed over it. On failure the temporary file is removed and the error names
-the user's path, never the temporary one."""
+"""Opening and writing files safely.
+
+Every file Impasto reads is opened by open_regular: a regular file only, so a FIFO cannot
+hang a command or the window and a link to /dev/zero cannot read forever. Every file it
+writes is written without ever leaving half of one: a temporary file beside the target,
+flushed to disk, then renamed over it. On failure the temporary file is removed and the
+error names the user's path, never the temporary one."""
 
 from __future__ import annotations
 
@@ -44,6 +48,47 @@ def describe_os_error(error: OSError) -> str:
     if isinstance(error, PermissionError):
         return "permission denied"
     return error.strerror or str(error) or type(error).__name__
+
+
+class ReadError(OSError):
+    """A file that cannot be opened for reading; str() is one line naming it and why."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(reason)
+        self.path, self.reason = Path(path), reason
+
+    def __str__(self) -> str:
+        return f"{shorten(self.path)}: {self.reason}"
+
+
+def open_regular(path: str | os.PathLike) -> BinaryIO:
+    """`path` opened for reading in binary, if it is a regular file (links followed);
+    ReadError naming the file and the reason otherwise."""
+    path = Path(path)
+    # O_NONBLOCK: opening a FIFO for reading must not wait for a writer (regular files
+    # ignore the flag). Windows has no FIFOs and no flag.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise ReadError(path, "file not found") from None
+    except PermissionError:
+        raise ReadError(path, "permission denied") from None
+    except OSError as error:
+        if error.errno == errno.ENXIO:  # a socket
+            raise ReadError(path, "not a regular file") from None
+        raise ReadError(path, f"cannot be read ({describe_path_error(error)})") from None
+    try:
+        # fstat of what was opened, not a stat of the name: the name can change in between.
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise ReadError(path, "is a folder, not a file")
+        if not stat.S_ISREG(mode):
+            raise ReadError(path, "not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def describe_path_error(error: OSError | RuntimeError) -> str:

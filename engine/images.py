@@ -16,11 +16,14 @@ import torch
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from engine.datafile import DataFileError, parse_json
-from engine.files import SaveError, write_atomically
+from engine.files import ReadError, SaveError, open_regular, write_atomically
 from engine.paths import data_folder
 
 # Refuse decompression bombs: 100 megapixels is far above any useful style-transfer input.
 MAX_PIXELS = 100_000_000
+# Pillow's own limit, for every Image.open in the app: it warns above it (89 megapixels by
+# default, which would refuse images under MAX_PIXELS), and refuses twice as many.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
                 ".tiff": "TIFF", ".webp": "WEBP"}  # fmt: skip
 SETTINGS_KEY = "impasto"
@@ -38,20 +41,21 @@ def load_image(path: str | os.PathLike) -> Image.Image:
     Accepts RGB, RGBA/LA/P with transparency (composited on white), L, CMYK and 16-bit
     images; takes the first frame of an animation.
     """
+    return to_rgb(open_image(path))
+
+
+def open_image(path: str | os.PathLike) -> Image.Image:
+    """The image in the regular file `path`, decoded and upright in its own mode (a mask
+    keeps its alpha): every image file Impasto reads comes through here, so each is
+    refused the same way (not a regular file, empty, over MAX_PIXELS, damaged)."""
     path = Path(path)
-    if not path.exists():
-        raise ImageError(f"{path}: file not found")
-    if path.is_dir():
-        raise ImageError(f"{path}: is a folder, not an image")
-    if not path.is_file():  # a FIFO would hang, a link to /dev/zero never end
-        raise ImageError(f"{path}: not a regular file")
     try:
-        if path.stat().st_size == 0:
-            raise ImageError(f"{path}: file is empty")
-        with open(path, "rb") as file:
+        with open_regular(path) as file:
+            if os.fstat(file.fileno()).st_size == 0:
+                raise ImageError(f"{path}: file is empty")
             return _decode(file, path)
-    except PermissionError as error:
-        raise ImageError(f"{path}: permission denied") from error
+    except ReadError as error:
+        raise ImageError(str(error)) from None
     except OSError as error:
         raise ImageError(f"{path}: cannot read ({error.strerror or error})") from error
 
@@ -61,7 +65,7 @@ def image_from_bytes(data: bytes, name: str) -> Image.Image:
     through the object store, not a shared disk); `name` is the file the messages name."""
     if not data:
         raise ImageError(f"{name}: file is empty")
-    return _decode(io.BytesIO(data), Path(name))
+    return to_rgb(_decode(io.BytesIO(data), Path(name)))
 
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
@@ -69,14 +73,13 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
     every input before it starts, and decodes each where it runs. ImageError if the file
     is missing or not an image."""
     path = Path(path)
-    if not path.is_file():
-        raise ImageError(f"{path}: file not found" if not path.exists() else
-                         f"{path}: not a regular file")  # fmt: skip
     try:
-        with warnings.catch_warnings():
+        with open_regular(path) as file, warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with Image.open(path) as image:
+            with Image.open(file) as image:
                 return image.size
+    except ReadError as error:
+        raise ImageError(str(error)) from None
     except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as error:
         raise ImageError(f"{path}: not an image file Impasto can read") from error
 
@@ -85,9 +88,8 @@ def _decode(file, path: Path) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # Pillow's notes on damaged tags
-            # Our own limit below replaces Pillow's warning, which fires at 89 megapixels and
-            # so refused images under MAX_PIXELS; its error (at twice that) still stops bombs.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # Pillow only warns over its limit (MAX_PIXELS, set below): here it is an error.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(file)
             width, height = image.size
             if width * height > MAX_PIXELS:
@@ -101,8 +103,9 @@ def _decode(file, path: Path) -> Image.Image:
         raise
     except UnidentifiedImageError as error:
         raise ImageError(f"{path}: not an image file Impasto can read") from error
-    except Image.DecompressionBombError as error:
-        raise ImageError(f"{path}: image is too large to open safely") from error
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageError(f"{path}: image is too large (the limit is "
+                         f"{MAX_PIXELS // 1_000_000} megapixels)") from error  # fmt: skip
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise ImageError(f"{path}: the image data is damaged or truncated ({error})") from error
     except Exception as error:  # Pillow plugins raise assorted types on hostile input
@@ -114,7 +117,7 @@ def _decode(file, path: Path) -> Image.Image:
         image = ImageOps.exif_transpose(image) or image
     except Exception:  # a broken EXIF block should not cost the user the picture
         pass
-    return to_rgb(image)
+    return image
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -208,8 +211,14 @@ def keep_unsaved(image: Image.Image, path: str | os.PathLike,
 def read_settings(path: str | os.PathLike) -> dict | None:
     """The settings embedded by save_image, or None if the file has none or they cannot be
     used (not JSON, too long, too deep: the same checks as every data file)."""
-    with Image.open(path) as image:
-        text = image.info.get(SETTINGS_KEY) or image.getexif().get(_EXIF_DESCRIPTION)
+    try:
+        with open_regular(path) as file, warnings.catch_warnings():
+            # Only the text is read, never the pixels: any size is safe here.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(file) as image:
+                text = image.info.get(SETTINGS_KEY) or image.getexif().get(_EXIF_DESCRIPTION)
+    except Image.DecompressionBombError:  # Pillow refuses even the header of such a file
+        return None
     if not isinstance(text, (str, bytes)) or not text or len(text) > MAX_SETTINGS_TEXT:
         return None
     try:

@@ -32,7 +32,7 @@ from PIL import Image
 from torch import nn
 
 from engine.color import match_color_statistics
-from engine.images import ImageError, load_image, resize_longest, to_tensor
+from engine.images import ImageError, open_image, resize_longest, to_rgb, to_tensor
 from engine.losses import ContentLoss, LayerStyleLoss, MomentLoss, StyleLoss
 
 MAX_REGIONS = 8
@@ -65,16 +65,9 @@ def mask_from_image(image: Image.Image) -> np.ndarray:
 def load_mask(path: str | Path) -> np.ndarray:
     """A mask from an image file; RegionError naming the file if it cannot be used."""
     try:
-        with Image.open(path) as image:
-            has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-    except Exception:  # load_image below gives the precise one-line reason
-        has_alpha = False
-    try:
-        if has_alpha:
-            with Image.open(path) as image:
-                mask = mask_from_image(image.convert("RGBA"))
-        else:
-            mask = mask_from_image(load_image(path))
+        image = open_image(path)  # every image's checks: a regular file, the pixel limit
+        has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+        mask = mask_from_image(image.convert("RGBA") if has_alpha else to_rgb(image))
     except ImageError as error:
         raise RegionError(f"mask {error}") from None
     except Exception as error:  # damaged data Pillow only notices while decoding

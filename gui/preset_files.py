@@ -3,11 +3,13 @@ picture carries (save_image embeds the run's settings in every PNG, JPEG, TIFF, 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from engine.files import open_regular
 from engine.images import read_settings
 from engine.settings import RunSettings
 
@@ -27,10 +29,14 @@ def picture_settings(path: str, current: RunSettings) -> PictureSettings | None:
     device and precision are kept); None when the file is not a picture."""
     name = Path(path).name
     try:
-        with Image.open(path) as image:
-            image.verify()
+        # open_regular: a FIFO would block the window for good.
+        with open_regular(path) as file, warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # not decoded
+            with Image.open(file) as image:
+                image.verify()
         embedded = read_settings(path)  # through the data file checks (engine/datafile.py)
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError):
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError,
+            Image.DecompressionBombError):  # fmt: skip
         return None
     if embedded is None:
         return PictureSettings(f"{name} is a picture without Impasto settings, not a preset.",

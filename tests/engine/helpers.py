@@ -1,4 +1,9 @@
-"""Small synthetic images for engine tests."""
+"""Small synthetic images for engine tests, and files that are not what they seem."""
+
+import os
+import threading
+import time
+from contextlib import contextmanager
 
 import numpy as np
 from PIL import Image
@@ -75,3 +80,29 @@ def checkers(width: int = 64, height: int = 64, seed: int = 3) -> Image.Image:
     blue = 0.1 + noise
     array = np.stack([red, green, blue], axis=-1)
     return Image.fromarray((array.clip(0, 1) * 255).astype(np.uint8))
+
+
+@contextmanager
+def fifo(path, unblock_after: float = 10.0):
+    """A FIFO at `path`. Should anything still wait to open or read it after
+    `unblock_after` seconds, a writer opens and closes it: a regression then fails its
+    test (the reader gets an empty file, and too late) instead of hanging the suite."""
+    os.mkfifo(path)
+    done = threading.Event()
+
+    def unblock():
+        if not done.wait(unblock_after):
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:  # no reader there after all
+                pass
+
+    watchdog = threading.Thread(target=unblock, daemon=True)
+    watchdog.start()
+    started = time.monotonic()
+    try:
+        yield path
+    finally:
+        done.set()
+        watchdog.join()
+    assert time.monotonic() - started < unblock_after, f"{path}: something waited on the FIFO"

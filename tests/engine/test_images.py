@@ -28,14 +28,15 @@ def encoded(image: Image.Image, fmt: str, **options) -> bytes:
     return buffer.getvalue()
 
 
-def png_claiming(width: int, height: int) -> bytes:
-    """A PNG header that claims a huge size, with no real pixels behind it."""
+def png_claiming(width: int, height: int, colour_type: int = 2) -> bytes:
+    """A PNG header that claims a huge size, with no real pixels behind it (colour type 2:
+    RGB, 6: RGBA, 0: greyscale)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
 
 
@@ -73,7 +74,7 @@ def test_unreadable_file(tmp_path, monkeypatch):
         def refuse(*args, **kwargs):
             raise PermissionError(errno.EACCES, "Permission denied")
 
-        monkeypatch.setattr("builtins.open", refuse)
+        monkeypatch.setattr("os.open", refuse)  # as engine.files.open_regular opens
     with pytest.raises(ImageError, match="permission denied"):
         load_image(path)
 
@@ -226,3 +227,13 @@ def test_images_are_refused_only_above_the_limit(tmp_path):
     above = write(tmp_path / "above.png", png_claiming(10_000, images.MAX_PIXELS // 10_000 + 1))
     with pytest.raises(ImageError, match="too large .*the limit is 100 megapixels"):
         load_image(above)
+
+
+@pytest.mark.parametrize(("colour_type", "mode"), [(6, "RGBA"), (0, "L"), (2, "RGB")])
+def test_a_mask_over_the_limit_is_refused_in_every_mode(tmp_path, colour_type, mode):
+    # A 120-megapixel RGBA mask once passed: Pillow only warned, and the run went on.
+    from engine.regions import RegionError, load_mask
+
+    path = write(tmp_path / f"{mode}.png", png_claiming(12_000, 10_000, colour_type))
+    with pytest.raises(RegionError, match="too large .*the limit is 100 megapixels"):
+        load_mask(path)
