@@ -6,8 +6,6 @@ import sys
 # torch before PySide6: the other order has caused DLL/initialisation failures.
 import torch  # noqa: F401
 
-CLI_COMMANDS = {"stylize", "batch", "weights", "-h", "--help"}
-
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
@@ -17,11 +15,11 @@ def main(argv: list[str] | None = None) -> int:
     from engine.device import configure_threads
 
     configure_threads()
-    if "--selftest" in argv:
+    if argv == ["--selftest"]:
         from gui.selftest import run_selftest
 
         return run_selftest()
-    if argv and argv[0] in CLI_COMMANDS:
+    if argv:  # only no arguments open the window: a mistyped command is the CLI's error
         from engine.cli import main as cli_main
 
         return cli_main(argv)
@@ -30,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError as error:
         print(f"impasto: the window cannot start ({error})", file=sys.stderr)
         return 1
-    return run_app([sys.argv[0], *argv])
+    return run_app([sys.argv[0]])
 
 
 if __name__ == "__main__":

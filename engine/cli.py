@@ -23,10 +23,12 @@ from engine.regions import MAX_REGIONS
 from engine.run import InputTooSmall, Network, StyleTransfer
 from engine.settings import SPECS, RunSettings, Setting, SettingsError, with_size
 from engine.terminal import ProgressLine, bar
+from engine.version import __version__
 from engine.vgg import PREPROCESSINGS, WeightsError, read_state_dict
 from engine.weights_cli import add_weights_commands
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+COMMANDS = ("stylize", "batch", "weights")
 # Catalogue models by name (engine/models.json), and the architecture of each.
 MODEL_ARCH = {spec.name: spec.arch for spec in catalogue.known_models()}
 MODEL_CHOICES = tuple(MODEL_ARCH)
@@ -47,6 +49,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="impasto", description="Repaint a photo in the style of a painting.")
+    parser.add_argument("--version", action="version", version=f"impasto {__version__}")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     _add_stylize(commands)
     add_batch_command(commands)
@@ -116,6 +119,7 @@ def _add_setting_option(group, name: str, spec: Setting, default) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
+        _check_option_order(sys.argv[1:] if argv is None else argv)
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help()
@@ -127,6 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nimpasto: interrupted", file=sys.stderr)
         return EXIT_FAILURE
+
+
+def _check_option_order(argv: list[str]) -> None:
+    """`impasto --quiet stylize ...`: say where the option goes, not only that it is unknown."""
+    first = argv[0] if argv else ""
+    command = next((word for word in argv if word in COMMANDS), None)
+    if first.startswith("-") and first not in ("-h", "--help", "--version") and command:
+        raise UsageError(f"{first} goes after the command: `impasto {command} {first} ...`")
 
 
 def stylize(args: argparse.Namespace) -> int:
