@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from engine.datafile import DataFileError, parse_json, read_bounded
 from engine.presets import PresetError, load_preset, preset_names
 from engine.session import SessionError, load_session
 from engine.settings import SPECS, RunSettings, SettingsError, sqrt2_scales, with_size
+from engine.vgg import PREPROCESSINGS
 
 RUN_KEYS = ("content", "styles", "preset", "session", *SPECS)
 BATCH_KEYS = ("runs", "grid", "output", "weights", "preprocessing", "thumbnail")
@@ -142,6 +144,15 @@ def expand(spec: dict, folder: Path, source: str = "spec") -> BatchSpec:
     base = {key: value for key, value in spec.items() if key in RUN_KEYS}
     runs = _runs(spec.get("runs", [{}]), source)
     grid = _grid(spec.get("grid", {}), source)
+    # Counted before anything is expanded: 8 keys of 10 values are 10^8 runs, which would
+    # fill the memory long before the count below could refuse them.
+    count = len(runs) * math.prod(len(values) for values in grid.values())
+    if count > MAX_RUNS:
+        raise BatchSpecError(f"{source}: {count} runs; at most {MAX_RUNS} in one batch")
+    preprocessing = _text(spec, "preprocessing", source, "torchvision")
+    if preprocessing not in PREPROCESSINGS:
+        raise BatchSpecError(f"{source}: preprocessing must be one of "
+                             f"{', '.join(PREPROCESSINGS)}, not {preprocessing!r}")  # fmt: skip
     choices = [
         {**base, **run, **dict(zip(grid, values, strict=True))}
         for run in runs
@@ -149,8 +160,6 @@ def expand(spec: dict, folder: Path, source: str = "spec") -> BatchSpec:
     ]
     if not choices:
         raise BatchSpecError(f"{source}: no runs (an empty list in runs or grid)")
-    if len(choices) > MAX_RUNS:
-        raise BatchSpecError(f"{source}: {len(choices)} runs; at most {MAX_RUNS} in one batch")
     varying = _varying(choices)
     width = len(str(len(choices)))
     inputs: dict[str, Path] = {}
@@ -170,7 +179,7 @@ def expand(spec: dict, folder: Path, source: str = "spec") -> BatchSpec:
         inputs=inputs,
         output=folder / _text(spec, "output", source) if "output" in spec else None,
         weights=folder / _text(spec, "weights", source) if "weights" in spec else None,
-        preprocessing=_text(spec, "preprocessing", source, "torchvision"),
+        preprocessing=preprocessing,
         thumbnail=_thumbnail(spec.get("thumbnail", 160), source),
         files=files,
     )

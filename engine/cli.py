@@ -14,7 +14,7 @@ from pathlib import Path
 from engine import catalogue, weights_store
 from engine.batch_cli import add_batch_command
 from engine.device import describe_device, is_out_of_memory, pick_device
-from engine.files import write_atomically
+from engine.files import resolved, write_atomically
 from engine.images import ImageError, keep_unsaved, load_image, save_image
 from engine.outputs import OutputError, check_outputs
 from engine.presets import PresetError, load_preset, preset_names
@@ -214,11 +214,11 @@ def _all_styles(args: argparse.Namespace) -> list[Path]:
     """The plain paintings, then those --region names: the run's style images, in the
     order --style-blend weighs them."""
     styles = list(args.styles)
-    seen = {path.resolve() for path in styles}
+    seen = {resolved(path) for path in styles}
     for text in args.region:
         for path in parse_region(text).paintings:
-            if path.resolve() not in seen:
-                seen.add(path.resolve())
+            if resolved(path) not in seen:
+                seen.add(resolved(path))
                 styles.append(path)
     if not styles:
         raise UsageError("give at least one painting, or --region MASK=PAINTING")

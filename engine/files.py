@@ -101,6 +101,15 @@ def describe_path_error(error: OSError | RuntimeError) -> str:
     return describe_os_error(error)
 
 
+def resolved(path: Path) -> Path:
+    """`path` with links followed, for telling two names of one file apart; where the OS
+    refuses that (a loop of links), the path as given, made absolute."""
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):
+        return Path(path).absolute()
+
+
 def shorten(path: Path | str, keep: int = 80) -> str:
     """`path` for a one-line message: a 5000-character path keeps its two ends."""
     text = str(path)

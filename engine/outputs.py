@@ -9,7 +9,14 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from engine.files import describe_os_error, describe_path_error, name_max, shorten, temporary_prefix
+from engine.files import (
+    describe_os_error,
+    describe_path_error,
+    name_max,
+    resolved,
+    shorten,
+    temporary_prefix,
+)
 from engine.images import SAVE_FORMATS
 
 
@@ -53,6 +60,10 @@ def _check_usable(role: str, path: Path, is_image: bool) -> None:
     if size > limit:
         raise OutputError(f"{role} {shorten(path)}: the file name is too long ({size} bytes; "
                           f"at most {limit} here)")  # fmt: skip
+    try:
+        os.stat(path)  # a loop of links, say: the OS's refusal is raised (to check_outputs)
+    except FileNotFoundError:
+        pass
     if path.is_dir():
         raise OutputError(f"{role} {path}: is a folder; give a file name")
     if not folder.is_dir():
@@ -67,11 +78,8 @@ def _check_usable(role: str, path: Path, is_image: bool) -> None:
 
 
 def _same_file(a: Path, b: Path) -> bool:
-    try:
-        if os.path.normcase(a.resolve()) == os.path.normcase(b.resolve()):
-            return True
-    except (OSError, RuntimeError):  # a loop of links: no file there to overwrite
-        return False
+    if os.path.normcase(resolved(a)) == os.path.normcase(resolved(b)):
+        return True
     try:
         return os.path.samefile(a, b)  # hard links: two names, one file
     except OSError:  # one of them does not exist (yet)

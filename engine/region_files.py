@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from engine.datafile import Field, validate
+from engine.files import resolved
 from engine.regions import MAX_REGIONS, Region, RegionError, check_regions, load_mask
 
 
@@ -72,13 +73,13 @@ def regions_from_args(
         raise RegionError(f"at most {MAX_REGIONS} --region and --keep masks")
     styles, index_of = list(plain_styles), {}
     for number, path in enumerate(plain_styles):
-        index_of.setdefault(path.resolve(), number)
+        index_of.setdefault(resolved(path), number)
     regions, masks, notes, painting_masks = [], [], [], []
     for text in region_texts:
         region = parse_region(text)
         indices = []
         for painting in region.paintings:
-            key = painting.resolve()
+            key = resolved(painting)
             if key not in index_of:  # the same file named twice is seen once
                 index_of[key] = len(styles)
                 styles.append(painting)

@@ -15,7 +15,7 @@ from engine.catalogue import default_model_name, how_to_install, known_models, m
 from engine.model_choice import import_as
 from engine.terminal import ProgressLine, bar
 from engine.vgg import WeightsError
-from engine.weights_download import DownloadCancelled, ProgressInfo, download
+from engine.weights_download import DownloadCancelled, ProgressInfo, check_url, download
 from engine.weights_store import (
     InstallError,
     find_cached_torchvision_files,
@@ -95,6 +95,12 @@ def _list(args: argparse.Namespace) -> int:
 def _download(args: argparse.Namespace) -> int:
     name = args.name or default_model_name()
     try:
+        if args.url is not None:
+            check_url(args.url)
+    except WeightsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return BAD_INPUT
+    try:
         installed = find_installed(name)
     except WeightsError:
         installed = None  # a broken install is replaced by the download
@@ -172,7 +178,8 @@ class ProgressBar:
         self.line = ProgressLine(stream)
 
     def __call__(self, info: ProgressInfo) -> None:
-        complete = info.bytes_total is not None and info.bytes_done >= info.bytes_total
+        # A file:///dev/zero says its size is 0: "done" only once there is a size to reach.
+        complete = bool(info.bytes_total) and info.bytes_done >= info.bytes_total
         self.line.draw(format_progress(self.label, info, self.width), force=complete)
 
     def finish(self) -> None:

@@ -12,6 +12,7 @@ import shutil
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from engine.paths import models_folder
 from engine.vgg import WeightsError, read_state_dict
 from engine.weights_store import InstalledModel, disk_errors, install_features, sha256_file
 
-__all__ = ["DownloadCancelled", "ProgressInfo", "download"]
+__all__ = ["DownloadCancelled", "ProgressInfo", "check_url", "download"]
 
 CHUNK_SIZE = 1 << 20
 # Seconds to wait before each retry of a download that failed on a transient error.
@@ -72,6 +73,7 @@ def download(
     spec = spec or model_spec(name)
     retry_delays = RETRY_DELAYS if retry_delays is None else retry_delays
     url = url or spec.url
+    check_url(url)
     folder = models_folder()
     part = folder / f"{spec.filename}.part"
     # A mirror (--url) that sends more than the published file must not fill the disk.
@@ -209,6 +211,15 @@ def _fetch(
     # urllib returns a short body without complaint when the connection drops; check it here.
     if total is not None and done < total:
         raise _TransientError(f"connection closed after {done} of {total} bytes")
+
+
+def check_url(url: str) -> None:
+    """WeightsError unless `url` is an address a download can start from."""
+    parts = urllib.parse.urlsplit(url)
+    web = parts.scheme in ("http", "https") and parts.netloc
+    if not web and not (parts.scheme == "file" and parts.path):
+        raise WeightsError(f"{url}: not a URL to download from (give an http://, https:// "
+                           "or file:// address)")  # fmt: skip
 
 
 def _stop_if_cancelled(cancel: threading.Event | None, url: str) -> None:

@@ -30,7 +30,15 @@ import torch
 
 from engine.catalogue import ModelSpec, how_to_install, known_models, model_spec
 from engine.datafile import DataFileError, Field, load_json
-from engine.files import describe_os_error, move_into_place, set_aside, write_temporary
+from engine.files import (
+    ReadError,
+    describe_os_error,
+    move_into_place,
+    open_regular,
+    resolved,
+    set_aside,
+    write_temporary,
+)
 from engine.paths import bundled_models_folder, models_folder
 from engine.vgg import WeightsError, read_state_dict
 
@@ -285,8 +293,10 @@ def import_file(path: str | Path, name: str | None = None) -> InstalledModel:
     taken as torchvision VGG19, or VGG16 if it is not VGG19 (Caffe weights need a name).
     """
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise WeightsError(f"{path}: no such file")
+    try:
+        open_regular(path).close()  # a regular file, or one line saying why not
+    except ReadError as error:
+        raise WeightsError(str(error)) from None
     with disk_errors(path):
         source_sha256 = sha256_file(path)
     published = next((spec for spec in known_models() if spec.matches(source_sha256)), None)
@@ -304,7 +314,7 @@ def import_file(path: str | Path, name: str | None = None) -> InstalledModel:
         spec, features = published, read_state_dict(path, published.arch)
     else:
         spec, features = _read_as_vgg19_or_vgg16(path)
-    return install_features(features, spec, str(path.resolve()), source_sha256)
+    return install_features(features, spec, str(resolved(path)), source_sha256)
 
 
 def _read_as_vgg19_or_vgg16(path: Path) -> tuple[ModelSpec, dict[str, torch.Tensor]]:

@@ -474,3 +474,16 @@ def test_ctrl_c_on_the_command_line_cancels_and_leaves_nothing_partial(
     assert "cancelled" in err.strip().splitlines()[-1] and "Traceback" not in err
     assert not (out / "run-3.png").exists()
     assert_nothing_partial(out)
+
+
+def test_a_grid_too_large_is_counted_and_refused_before_it_is_expanded(folder, capsys):
+    # 8 keys of 10 values: 10^8 runs, which once filled the memory while being listed.
+    keys = ["seed", "steps", "size", "style_weight", "content_weight", "tv_weight",
+            "style_scale", "learning_rate"]  # fmt: skip
+    grid = {key: [1 + n for n in range(10)] for key in keys}
+    (folder / "spec.json").write_text(json.dumps({"content": "photo.png", "styles": "a.png",
+                                                  "grid": grid}))  # fmt: skip
+    assert main(["batch", str(folder / "spec.json"), "-o", str(folder / "o")]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert error == [f"impasto: error: {folder / 'spec.json'}: 100000000 runs; at most 10000 "
+                     "in one batch"]  # fmt: skip

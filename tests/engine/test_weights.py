@@ -300,7 +300,7 @@ def test_an_import_onto_a_full_disk_leaves_the_installed_model_working(
 
 
 def test_import_of_a_missing_file():
-    with pytest.raises(WeightsError, match="nowhere.pth: no such file"):
+    with pytest.raises(WeightsError, match="nowhere.pth: file not found"):
         weights_store.import_file("/nowhere.pth")
 
 
