@@ -15,7 +15,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.catalogue import ModelSpec, model_spec
@@ -31,6 +31,12 @@ RETRY_DELAYS = (1.0, 3.0, 10.0)
 # HTTP statuses worth retrying: the server is overloaded or a proxy hiccuped, not "no such file".
 _TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _USER_AGENT = "Impasto (model weights downloader)"
+# A download that trickles never times out (each byte resets the socket's 30 s), so, as curl's
+# --speed-limit/--speed-time and --max-time do, it is stopped below a minimum rate kept over a
+# window, and after an overall limit: 548 MiB at 10 KiB/s would take 16 hours.
+MIN_RATE = 10 * 1024  # bytes per second, averaged over RATE_WINDOW_S
+RATE_WINDOW_S = 60.0
+TIME_LIMIT_S = 3 * 3600.0  # the whole download, retries included
 
 
 class DownloadCancelled(WeightsError):
@@ -52,6 +58,36 @@ class _TransientError(Exception):
     """A download failure worth retrying (dropped connection, timeout, 5xx)."""
 
 
+@dataclass(frozen=True)
+class Pace:
+    """How slow a download may be: at least `min_rate` bytes/s over each `window` seconds,
+    and finished `time_limit` seconds after it started."""
+
+    min_rate: float
+    window: float
+    time_limit: float
+    started: float = field(default_factory=time.monotonic)
+
+    def check(self, url: str, done: int, since: tuple[float, int]) -> tuple[float, int]:
+        """WeightsError if too slow; the start of the rate's current window."""
+        now, (started, then) = time.monotonic(), since
+        keep = "the part downloaded is kept: run it again to resume, or try another --url"
+        if now - self.started > self.time_limit:
+            raise WeightsError(f"{url}: the download is taking too long (over "
+                               f"{_duration(self.time_limit)}); stopped, {keep}")  # fmt: skip
+        if now - started < self.window:
+            return since
+        if (done - then) / (now - started) < self.min_rate:
+            raise WeightsError(f"{url}: the download is too slow (under "
+                               f"{self.min_rate / 1024:g} KiB/s for {self.window:g} s); "
+                               f"stopped, {keep}")  # fmt: skip
+        return now, done
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds:g} s"
+
+
 def download(
     name: str,
     progress: Callable[[ProgressInfo], None] | None = None,
@@ -61,6 +97,9 @@ def download(
     spec: ModelSpec | None = None,
     retry_delays: tuple[float, ...] | None = None,
     timeout: float = 30.0,
+    min_rate: float = MIN_RATE,
+    rate_window: float = RATE_WINDOW_S,
+    time_limit: float = TIME_LIMIT_S,
 ) -> InstalledModel:
     """Download model `name`, check its hash, and install its features.
 
@@ -69,6 +108,8 @@ def download(
     DownloadCancelled (the `.part` stays for resuming). `url` replaces the catalogue's URL (a
     mirror; the hash must still match) and `spec` the catalogue entry itself (for tests).
     Transient failures are retried after each of `retry_delays` seconds (default RETRY_DELAYS).
+    Slower than `min_rate` bytes/s over `rate_window` s, or longer than `time_limit` s in
+    all, it stops with WeightsError (the `.part` stays for resuming).
     """
     spec = spec or model_spec(name)
     retry_delays = RETRY_DELAYS if retry_delays is None else retry_delays
@@ -79,9 +120,10 @@ def download(
     # A mirror (--url) that sends more than the published file must not fill the disk.
     slack = 0 if spec.size_is_exact else spec.download_size // 10 + 2**20
     max_bytes = spec.download_size + slack
+    pace = Pace(min_rate, rate_window, time_limit)
     with disk_errors(folder):
         folder.mkdir(parents=True, exist_ok=True)
-        _fetch_with_retries(url, part, progress, cancel, retry_delays, timeout, max_bytes)
+        _fetch_with_retries(url, part, progress, cancel, retry_delays, timeout, max_bytes, pace)
         source_sha256 = sha256_file(part)
     if not spec.matches(source_sha256):
         # A wrong file never becomes right by resuming it, so it goes.
@@ -109,12 +151,13 @@ def _fetch_with_retries(
     retry_delays: tuple[float, ...],
     timeout: float,
     max_bytes: int,
+    pace: Pace,
 ) -> None:
     delays = list(retry_delays)
     while True:
         before = _file_size(part)
         try:
-            _fetch(url, part, progress, cancel, timeout, max_bytes)
+            _fetch(url, part, progress, cancel, timeout, max_bytes, pace)
             return
         except _TransientError as error:
             if _file_size(part) - before >= CHUNK_SIZE:
@@ -139,10 +182,12 @@ def _fetch(
     cancel: threading.Event | None,
     timeout: float,
     max_bytes: int,
+    pace: Pace,
 ) -> None:
     """One attempt: append the rest of the file to `part`, or raise; never more than
-    `max_bytes` in all (WeightsError, and the `.part` goes)."""
+    `max_bytes` in all (WeightsError, and the `.part` goes), never slower than `pace`."""
     _stop_if_cancelled(cancel, url)
+    pace.check(url, 0, (time.monotonic(), 0))  # the deadline holds across retries
     offset = _file_size(part)
     headers = {"User-Agent": _USER_AGENT}
     if offset:
@@ -189,9 +234,11 @@ def _fetch(
             _check_free_space(part.parent, total - offset, url)
 
         done, started = offset, time.monotonic()
+        window = (started, done)
         with open(part, mode) as out:
             while True:
                 _stop_if_cancelled(cancel, url)
+                window = pace.check(url, done, window)
                 try:
                     chunk = response.read1(CHUNK_SIZE)  # whatever has arrived: cancel stays prompt
                 except (OSError, http.client.HTTPException) as error:

@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -414,3 +415,24 @@ def test_a_broken_manifest_is_reported(installed_template, tmp_path):
     installed.manifest_path.write_text("{not json")
     with pytest.raises(WeightsError, match="vgg19.json: unreadable manifest"):
         weights_store.find_installed("vgg19")
+
+
+# --- a download that trickles (issue 28, item 7) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [({"min_rate": 200 * 1024, "rate_window": 0.5}, "too slow (under 200 KiB/s for 0.5 s)"),
+     ({"time_limit": 1.0}, "taking too long (over 1 s)")],
+)  # fmt: skip
+def test_a_download_that_trickles_stops_with_a_message_and_keeps_its_part(server, spec, limits,
+                                                                          message):  # fmt: skip
+    # 64 KiB every 0.4 s (160 KiB/s): no socket timeout ever fires, and it is far from done.
+    server.site.trickle[WEIGHTS_PATH] = 0.4
+    started = time.monotonic()
+    with pytest.raises(WeightsError, match=re.escape(message)) as error:
+        download("vgg19", url=url_of(server), spec=spec, retry_delays=(), **limits)
+    assert time.monotonic() - started < 5
+    assert "run it again to resume" in str(error.value)
+    (part,) = installed_files()
+    assert part.endswith(".part") and weights_store.find_installed("vgg19") is None
