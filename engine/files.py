@@ -157,6 +157,60 @@ def temporary_prefix(path: Path) -> str:
     return f".{name}."
 
 
+class FileLock:
+    """An exclusive lock on the file or folder `path` (a file is made if missing), held
+    until release(). The OS drops a process's locks when it ends, so a crash or kill -9
+    never leaves one behind. Another process, or another FileLock in this one, cannot hold
+    it at the same time. Locking a folder raises OSError where the OS cannot (Windows)."""
+
+    def __init__(self, path: Path):
+        self.path, self._fd = Path(path), None
+
+    def acquire(self, wait: bool = True) -> bool:
+        """Take the lock (waiting for it, unless not `wait`); False if another holds it."""
+        folder = self.path.is_dir()
+        fd = os.open(self.path, os.O_RDONLY if folder else os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if not _lock(fd, wait):
+                os.close(fd)
+                return False
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing drops the lock
+            self._fd = None
+
+    def __enter__(self) -> FileLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _lock(fd: int, wait: bool) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_LOCK if wait else msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
 def write_temporary(path: Path, data: bytes | str | WriteTo) -> Path:
     """`data` in a new temporary file in `path`'s folder, on disk; the caller renames it
     (move_into_place). `data` may be a function that writes to the open binary file: an

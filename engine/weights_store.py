@@ -12,14 +12,21 @@ Where installed models are looked for (first match wins; engine/paths.py has the
    beside the executable). Never written.
 
 An installed model NAME is two files: `NAME.pth` (the features) and `NAME.json` (its manifest).
-The manifest is written last, so a model whose manifest is missing is not installed.
+The manifest is written last, so a model whose manifest is missing is not installed. A new
+install is staged complete beside the old one (both files written and flushed), then swapped
+in by renames, holding a lock on the models folder. A kill between the renames leaves no
+manifest; the store's next start (tidy_store) adopts the staged model then, and removes the
+temporary files any killed import left, so the store goes from one whole model to the next.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import io
 import json
+import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +38,7 @@ import torch
 from engine.catalogue import ModelSpec, how_to_install, known_models, model_spec
 from engine.datafile import DataFileError, Field, load_json
 from engine.files import (
+    FileLock,
     ReadError,
     describe_os_error,
     move_into_place,
@@ -117,6 +125,7 @@ def search_folders() -> list[Path]:
 def find_installed(name: str) -> InstalledModel | None:
     """The installed copy of model `name`, or None. Fast: reads the manifest, not the weights."""
     spec = model_spec(name)
+    tidy_store()
     for folder in search_folders():
         manifest = folder / f"{name}.json"
         if manifest.is_file() and (folder / f"{name}.pth").is_file():
@@ -205,7 +214,8 @@ def install_features(
     folder = models_folder()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        return _write_model(features, spec, source, source_sha256, folder)
+        with _store_lock(folder):
+            return _write_model(features, spec, source, source_sha256, folder)
     except OSError as error:
         raise InstallError(
             f"{folder}: could not install {spec.name} ({describe_os_error(error)}); "
@@ -264,6 +274,70 @@ def _write_model(
         if staged_manifest is not None:
             staged_manifest.unlink(missing_ok=True)
     return installed
+
+
+# What Impasto's atomic writer names its temporary files here: `.vgg19.pth.k3j9x_2a.tmp`.
+_OWN_TEMPORARY = re.compile(r"\.[\w.-]+\.(pth|json)\.[a-z0-9_]{8}\.tmp")
+
+
+@contextmanager
+def _store_lock(folder: Path) -> Iterator[None]:
+    """Hold the models folder's lock: the folder itself, so no lock file sits among the
+    models. Where a folder cannot be locked (Windows) the install goes on unlocked."""
+    lock = FileLock(folder)
+    try:
+        lock.acquire()
+    except OSError:
+        pass
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def tidy_store() -> None:
+    """Finish or undo what a killed import or download left in the models folder: a model
+    whose manifest went before its staged one came is adopted (its staged manifest and the
+    file whose hash it records are renamed into place); every other temporary file of ours
+    goes. Skipped while another process installs (it holds the lock), and where the folder
+    cannot be locked (Windows), so a live install's files are never taken from it."""
+    folder = models_folder()
+    try:
+        temporaries = [p for p in folder.glob(".*.tmp") if _OWN_TEMPORARY.fullmatch(p.name)]
+        if not temporaries:
+            return
+        lock = FileLock(folder)
+        if not lock.acquire(wait=False):
+            return
+    except OSError:
+        return
+    try:
+        for spec in known_models():
+            _adopt_staged(folder, spec.name)
+        for temporary in folder.glob(".*.tmp"):
+            if _OWN_TEMPORARY.fullmatch(temporary.name):
+                temporary.unlink(missing_ok=True)
+    except OSError:  # a read-only folder, say: what is installed is still found
+        pass
+    finally:
+        lock.release()
+
+
+def _adopt_staged(folder: Path, name: str) -> None:
+    manifest, target = folder / f"{name}.json", folder / f"{name}.pth"
+    if manifest.exists():
+        return
+    for staged in folder.glob(f"{glob.escape(f'.{name}.json.')}*.tmp"):
+        try:
+            record = load_json(staged, MANIFEST_FIELDS, MAX_MANIFEST_BYTES)
+        except DataFileError:  # half written when the import was killed
+            continue
+        for features in [target, *folder.glob(f"{glob.escape(f'.{name}.pth.')}*.tmp")]:
+            if (features.is_file() and features.stat().st_size == record["size"]
+                    and sha256_file(features) == record["sha256"]):  # fmt: skip
+                os.replace(features, target)
+                os.replace(staged, manifest)  # the manifest last, as an install does
+                return
 
 
 @contextmanager
