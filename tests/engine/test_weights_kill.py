@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 KILLER = """
 import os, signal, sys
 from engine import weights_store
-file, what, nth, models = sys.argv[1], sys.argv[2], int(sys.argv[3]), os.environ["IMPASTO_MODELS_DIR"]
+file, what, nth = sys.argv[1], sys.argv[2], int(sys.argv[3])
+models = os.environ["IMPASTO_MODELS_DIR"]
 real, calls = getattr(os, what), []
 def killing(*args):
     where = args[1] if what == "replace" else os.readlink(f"/proc/self/fd/{args[0]}")
@@ -47,8 +48,8 @@ def store(tmp_path, monkeypatch, random_weights_file):
 
 
 def kill_import_at(new_file: Path, what: str, nth: int) -> None:
-    done = subprocess.run([sys.executable, "-c", KILLER, str(new_file), what, str(nth)],
-                          cwd=ROOT, env=dict(os.environ), capture_output=True, timeout=120)  # fmt: skip
+    argv = [sys.executable, "-c", KILLER, str(new_file), what, str(nth)]
+    done = subprocess.run(argv, cwd=ROOT, env=dict(os.environ), capture_output=True, timeout=120)
     assert done.returncode == -9, done.stderr.decode()[-2000:]
 
 
