@@ -5,6 +5,10 @@ PNG copies of the inputs, the latest image and the snapshots. Images are copied 
 than referenced, so a moved or deleted original does not lose the work, and nothing read
 back is trusted as a path. `session.json` is written last and atomically: a folder whose
 JSON is missing or damaged is not a session (it is set aside, never half-restored).
+
+Saves and reads of one folder take turns, across processes too (a lock file beside it,
+`NAME.lock`): two windows, or a window and `batch --from-session` reading its autosave, never
+collide on the swap's `.new` folder, and a reader never sees a half-swapped session.
 """
 
 from __future__ import annotations
@@ -12,13 +16,20 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
 
 from engine.datafile import DataFileError, Field, field_problem, load_json
-from engine.files import MAX_SET_ASIDE, set_aside, write_atomically  # noqa: F401 (re-exported)
+from engine.files import (  # noqa: F401 (MAX_SET_ASIDE, set_aside re-exported)
+    MAX_SET_ASIDE,
+    FileLock,
+    set_aside,
+    write_atomically,
+)
 from engine.images import ImageError, load_image, save_image
 from engine.paths import autosave_folder
 from engine.region_files import session_files, session_regions
@@ -72,6 +83,11 @@ def save_session(session: Session, folder: Path | None = None) -> Path:
     """
     folder = folder or autosave_folder()
     folder.parent.mkdir(parents=True, exist_ok=True)
+    with taking_turns(folder):
+        return _save(session, folder)
+
+
+def _save(session: Session, folder: Path) -> Path:
     _recover(folder)  # a copy left by a crash is the session until this save replaces it
     fresh, old = _siblings(folder)
     shutil.rmtree(fresh, ignore_errors=True)
@@ -87,6 +103,21 @@ def save_session(session: Session, folder: Path | None = None) -> Path:
     fresh.rename(folder)
     shutil.rmtree(old, ignore_errors=True)
     return folder
+
+
+@contextmanager
+def taking_turns(folder: Path) -> Iterator[None]:
+    """Hold `folder`'s lock (`NAME.lock` beside it) while saving or reading it. Where the
+    lock cannot be made (a read-only folder, which no one saves into) reading goes on."""
+    lock = FileLock(folder.with_name(folder.name + ".lock"))
+    try:
+        lock.acquire()
+    except OSError:
+        pass
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _siblings(folder: Path) -> tuple[Path, Path]:
@@ -140,6 +171,11 @@ def _write_session(session: Session, folder: Path) -> None:
 def load_session(folder: Path | None = None) -> Session | None:
     """The session in `folder`, None if there is none, SessionError if it is damaged."""
     folder = folder or autosave_folder()
+    with taking_turns(folder):
+        return _load(folder)
+
+
+def _load(folder: Path) -> Session | None:
     _recover(folder)
     path = folder / "session.json"
     if not path.exists():
@@ -172,8 +208,9 @@ def load_session(folder: Path | None = None) -> Session | None:
 def discard_session(folder: Path | None = None) -> None:
     """Forget the autosaved session (after a clean exit or when the user declines it)."""
     folder = folder or autosave_folder()
-    for path in (folder, *_siblings(folder)):  # a copy left by a crash would come back
-        shutil.rmtree(path, ignore_errors=True)
+    with taking_turns(folder):
+        for path in (folder, *_siblings(folder)):  # a copy left by a crash would come back
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _steps(items: list) -> list[int]:

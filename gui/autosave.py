@@ -6,6 +6,9 @@ At most one save is written at a time. A save asked for while one is being writt
 replaces any older waiting one, so a burst of snapshots costs at most two writes.
 Writing a session re-encodes every PNG (the photo at full size among them): a few
 hundred ms for a 12-megapixel photo, which must not stall the canvas or the run.
+
+Each window owns its autosave folder while it is open (a lock the OS drops if it dies): a
+second window, while the first has `autosave`, autosaves to `autosave-2`, and says so.
 """
 
 from __future__ import annotations
@@ -15,11 +18,29 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from engine.files import FileLock
 from engine.images import ImageError
 from engine.paths import autosave_folder
 from engine.session import Session, discard_session, save_session
 
 CLOSE_WAIT_MS = 1500  # a clean close waits this long for a save in progress
+MAX_WINDOWS = 9  # autosave, autosave-2 ... autosave-9
+
+
+def claim_autosave_folder() -> tuple[Path, FileLock | None]:
+    """The autosave folder no other open window owns, and the lock that owns it: the usual
+    one, else `autosave-2`, `autosave-3`... (None: none could be locked; the usual one)."""
+    base = autosave_folder()
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+        for number in range(1, MAX_WINDOWS + 1):
+            folder = base if number == 1 else base.with_name(f"{base.name}-{number}")
+            lock = FileLock(folder.with_name(f"{folder.name}.window.lock"))
+            if lock.acquire(wait=False):
+                return folder, lock
+    except OSError:  # a read-only data folder: the saves will say why they fail
+        pass
+    return base, None
 
 
 class _Signals(QObject):
@@ -53,7 +74,10 @@ class Autosaver(QObject):
 
     def __init__(self, folder: Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
-        self.folder = folder or autosave_folder()
+        self._owner = None
+        if folder is None:
+            folder, self._owner = claim_autosave_folder()
+        self.folder = folder
         # Python-owned, not a Qt child: its destructor waits for a write in progress.
         self._pool = QThreadPool()
         self._pool.setMaxThreadCount(1)
@@ -100,10 +124,12 @@ class Autosaver(QObject):
                 self._pending = None
         self._pool.waitForDone(wait_ms)
         with self._lock:
-            if self._busy:
-                return  # the task discards when it is done
-        if discard:
+            busy = self._busy
+        if discard and not busy:  # else the task discards when it is done
             discard_session(self.folder)
+        if self._owner is not None:  # a later window may have the folder (and its session)
+            self._owner.release()
+            self._owner = None
 
     def _finished_one(self) -> Session | None:
         """Called by the task after each write: the next session to write, if any."""

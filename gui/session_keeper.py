@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from engine.paths import autosave_folder
 from engine.session import Session, SessionError, discard_session, load_session, set_aside
 from gui.autosave import Autosaver
 
@@ -58,6 +59,9 @@ class SessionKeeper(QObject):
     def look(self) -> None:
         """At launch: offer an autosaved session; set a damaged one aside and say so."""
         folder = self.autosaver.folder
+        if folder != autosave_folder():
+            self.warning.emit(f"Another Impasto window is open: this one keeps its work in "
+                              f"{folder.name} ({folder}).")  # fmt: skip
         try:
             session = load_session(folder)
         except (SessionError, OSError) as error:

@@ -183,3 +183,18 @@ def test_huge_preferences_file_is_refused_unread(qtbot, random_network):
     assert "too large" in window.messages.text.text()
     assert window.state.preferences.get("open_folder") == ""
     window.close()
+
+
+def test_a_second_window_autosaves_to_its_own_folder_and_says_so(qtbot, random_network, images):
+    first = open_window(qtbot, random_network)
+    assert first.state.sessions.autosaver.folder == autosave_folder()
+    second = open_window(qtbot, random_network)
+    own = autosave_folder().with_name("autosave-2")
+    assert second.state.sessions.autosaver.folder == own
+    assert "Another Impasto window is open" in second.messages.text.text()
+    assert "autosave-2" in second.messages.text.text()
+    first.close()
+    third = open_window(qtbot, random_network)  # the first's folder is free again
+    assert third.state.sessions.autosaver.folder == autosave_folder()
+    second.close()
+    third.close()
