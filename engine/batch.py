@@ -31,7 +31,7 @@ from engine.contact_sheet import contact_sheet
 from engine.datafile import DataFileError, load_json
 from engine.device import describe_device, is_out_of_memory
 from engine.files import SaveError, write_atomically
-from engine.images import ImageError, image_from_bytes, save_image
+from engine.images import ImageError, image_from_bytes, keep_unsaved, save_image
 from engine.outputs import check_outputs
 from engine.run import InputTooSmall, StyleTransfer
 from engine.terminal import bar
@@ -337,7 +337,9 @@ def _record(job: Job, back: Finished, folder: Path, thumbnails: dict, size: int)
     try:
         save_image(image, folder / f"{job.name}.png", job.embedded())
     except (ImageError, OSError) as error:
-        return RunRecord(job, "failed", back.attempt, f"could not save: {error}")
+        kept = keep_unsaved(image, folder / f"{job.name}.png", job.embedded())
+        where = f"; the picture is kept as {kept}" if kept else ""
+        return RunRecord(job, "failed", back.attempt, f"could not save: {error}{where}")
     thumbnails[job.index] = ImageOps.contain(image, (size, size), Image.Resampling.LANCZOS)
     return RunRecord(job, "done", back.attempt, seconds=back.output.seconds,
                      device=back.output.device)  # fmt: skip

@@ -487,3 +487,23 @@ def test_a_grid_too_large_is_counted_and_refused_before_it_is_expanded(folder, c
     error = capsys.readouterr().err.strip().splitlines()
     assert error == [f"impasto: error: {folder / 'spec.json'}: 100000000 runs; at most 10000 "
                      "in one batch"]  # fmt: skip
+
+
+def test_a_run_whose_save_fails_keeps_its_picture_and_says_where(folder, random_weights_file,
+                                                                 monkeypatch, capsys):  # fmt: skip
+    import engine.batch as batch
+
+    out, real_save = folder / "out", batch.save_image
+
+    def save(image, path, settings=None):
+        if Path(path).name == "run-1.png":
+            raise OSError(28, "No space left on device")
+        return real_save(image, path, settings)
+
+    monkeypatch.setattr(batch, "save_image", save)
+    spec = write_spec(folder, random_weights_file, grid={})
+    assert main(["batch", str(spec), "-o", str(out), "--quiet"]) == 1
+    run = json.loads((out / "index.json").read_text())["runs"][0]
+    assert run["status"] == "failed" and "the picture is kept as" in run["error"]
+    (kept,) = out.glob("impasto-unsaved-*.png")
+    assert Image.open(kept).size == (32, 24) and str(kept) in capsys.readouterr().err
