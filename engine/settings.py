@@ -6,10 +6,10 @@ matching are derived from that declaration.
 
 Defaults follow the published tools, for ImageNet-trained VGG19 (never for a random net):
 - layers: Gatys et al. 2016 and neural-style: content relu4_2; style relu1_1 ... relu5_1,
-  equal layer weights;
-- loss weights: content 1, style 5, TV 1, measured on a trained VGG16 (bench/README.md,
-  "Defaults"). The losses are relative errors (engine/losses.py), so these weights mean
-  the same for every model and preprocessing; none has weights of its own;
+  weighted 1.5, 1.5, 1.5, 0.5, 0 (SUBJECT_LAYER_WEIGHTS: why, there);
+- loss weights: content 2, style 5, TV 1, measured on a trained VGG16 (bench/README.md,
+  "Defaults" and "Keeping the subject"). The losses are relative errors (engine/losses.py),
+  so these weights mean the same for every model and preprocessing; none has its own;
 - optimizer: L-BFGS, as neural-style and the paper; one step is one L-BFGS iteration,
   learning rate 1, history 100. Adam: learning rate 0.02 on pixels in [0, 1] (crowsonkb's
   style-transfer-pytorch; neural-style's 10 on 0-255 pixels is the same order);
@@ -34,6 +34,14 @@ STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 # relative losses every layer starts near 1, so the profile is gentler than crowsonkb's
 # 256:64:16:4:1, which on a trained VGG16 left only fine texture (bench/README.md).
 FALLING_LAYER_WEIGHTS = tuple(round(5 * w / 31, 6) for w in (16, 8, 4, 2, 1))
+# The default profile (issue 23, bench/README.md "Keeping the subject"). Each layer's loss
+# is a relative error, so equal weights gave relu5_1, whose Gram matrix carries the
+# painting's objects, 600-6000x the pull neural-style's raw Gram errors give it on the
+# trained VGG16 (relu4_1 about the same pull): the astronaut's face broke into the Matisse
+# woman's green and pink patches and 17 % of the picture's deep features were copies of the
+# painting's. relu5_1 at 0 (still a layer, so a user can raise it) and relu4_1 at 0.5 keep
+# eyes, nose and mouth and copy nothing; the other three carry the colour and brushwork.
+SUBJECT_LAYER_WEIGHTS = (1.5, 1.5, 1.5, 0.5, 0.0)
 # 2: the losses became relative errors, so loss weights saved by version 1 (1e6 and the
 # like) mean something else now and are dropped when read.
 SETTINGS_VERSION = 2
@@ -138,12 +146,12 @@ class RunSettings:
         STYLE_LAYERS, "Style layers", "the layers whose Gram matrices carry the style",
         _LAYERS, items="text")  # fmt: skip
     style_layer_weights: tuple[float, ...] = setting(
-        (1.0,) * len(STYLE_LAYERS), "Brushwork from fine to large", "how much each scale of "
+        SUBJECT_LAYER_WEIGHTS, "Brushwork from fine to large", "how much each scale of "
         "the painting counts, from fine brushwork and colour to large shapes (one weight per "
         "style layer, shallow to deep)",
         _LAYER_WEIGHTS, live=True, preset=True, items="number")  # fmt: skip
     content_weight: float = setting(
-        1.0, "Photo strength", "how much of the photo's shapes to keep (content weight)", _WEIGHT,
+        2.0, "Photo strength", "how much of the photo's shapes to keep (content weight)", _WEIGHT,
         live=True,
         window=(0.01, 100, 0))  # fmt: skip
     style_weight: float = setting(

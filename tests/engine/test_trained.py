@@ -83,7 +83,11 @@ def test_style_distance_falls_and_the_photo_stays_recognisable(trained_state, pr
 @pytest.mark.parametrize("preprocessing", ["caffe", "torchvision"])
 def test_first_frames_fall_smoothly_without_saturated_noise(trained_state, preprocessing):
     content, style = images()
-    run = StyleTransfer(content, [style], settings(steps=10),
+    # Equal layer weights: this is about the optimiser's first steps, and the suite's
+    # painting is pixel noise (roughness 0.51, 5x a real painting's), which the default's
+    # shallow layers (relu5_1 off, issue 23) rightly paint in within 10 steps; on the
+    # astronaut x Matisse the default's picture is less rough than the old one's.
+    run = StyleTransfer(content, [style], settings(steps=10, style_layer_weights=(1.0,) * 5),
                         network(trained_state, preprocessing))  # fmt: skip
     photo_tensor = run._content
     start_saturated = _saturated(photo_tensor)
