@@ -133,6 +133,23 @@ def layer_pull(network, size: int, pairs: list[str]) -> None:
         print(f"{pair}: " + ", ".join(cells))
 
 
+def table(output: Path) -> None:
+    """A markdown row per pair and axis: old | new | neural-style at new's steps."""
+    print("| pair | axis | old | new | neural-style |\n|---|---|---|---|---|")
+    for scores_file in sorted(output.glob("*/scores.json")):
+        data = json.loads(scores_file.read_text())
+        if not {"old", "new"} <= set(data):
+            continue
+        old, new = data["old"], data["new"]
+        steps = f"{old['steps']} / {new['steps']} / ≤{10 * math.ceil(new['steps'] / 10)}"
+        print(f"| {scores_file.parent.name} | steps | {steps.replace(' / ', ' | ')} |")
+        for axis in AXES:
+            if axis in new["scores"]:
+                ns = new.get("ns_scores", {}).get(axis, float("nan"))
+                print(f"| | {axis} | {old['scores'][axis]:.3f} | {new['scores'][axis]:.3f} "
+                      f"| {ns:.3f} |")  # fmt: skip
+
+
 def fitted(path: str | Path, size: tuple[int, int]) -> Image.Image:
     image = Image.open(path).convert("RGB")
     return image if image.size == size else image.resize(size, Image.Resampling.LANCZOS)
@@ -164,9 +181,15 @@ def main() -> None:
                    help="Impasto's defaults with these changes ({} : the defaults)")  # fmt: skip
     p.add_argument("--ns", action="store_true", help="also run neural-style, at equal steps")
     p.add_argument("--output", type=Path, help="default: bench/results/subject-<size>")
+    p.add_argument("--table", action="store_true", help="only print the old/new/neural-style "
+                   "table from --output's scores")  # fmt: skip
     p.add_argument("--pull", action="store_true", help="only print neural-style's layer "
                    "weights in Impasto's units (layer_pull)")  # fmt: skip
     args = p.parse_args()
+    output = args.output or HERE / "results" / f"subject-{args.size}"
+    if args.table:
+        table(output)
+        return
     import torch
 
     from engine.run import Network
@@ -178,7 +201,6 @@ def main() -> None:
     if args.pull:
         layer_pull(network, args.size, args.pairs.split(","))
         return
-    output = args.output or HERE / "results" / f"subject-{args.size}"
     for pair in args.pairs.split(","):
         photo_name, painting_name = pair.split(":")
         content, style = image_path(photo_name), image_path(painting_name)
