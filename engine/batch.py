@@ -24,7 +24,7 @@ from typing import Protocol
 
 from PIL import Image, ImageOps
 
-from engine import catalogue, weights_store
+from engine import weights_store
 from engine.batch_inputs import BatchError, WeightsInfo, network_from_bytes
 from engine.batch_spec import BatchSpec, Job
 from engine.contact_sheet import contact_sheet
@@ -32,6 +32,7 @@ from engine.datafile import DataFileError, load_json
 from engine.device import describe_device, is_out_of_memory
 from engine.files import SaveError, write_atomically
 from engine.images import ImageError, image_from_bytes, keep_unsaved, save_image
+from engine.model_choice import installed_model
 from engine.outputs import check_outputs
 from engine.run import InputTooSmall, StyleTransfer
 from engine.terminal import bar
@@ -245,15 +246,12 @@ def check_output_folder(spec: BatchSpec, folder: Path) -> None:
 def _installed_weights(spec: BatchSpec) -> Path | None:
     """The installed model file the runs read, when the spec names no weights file."""
     try:
-        found = [weights_store.find_installed(name) for name in _catalogue_names(spec)]
-    except WeightsError:  # reported where the weights are read
+        names = [installed_model(arch, spec.preprocessing)
+                 for arch in sorted({job.settings.model for job in spec.jobs})]  # fmt: skip
+        found = [weights_store.find_installed(name) for name in names]
+    except WeightsError:  # not installed or broken: reported where the weights are read
         return None
     return next((installed.path for installed in found if installed is not None), None)
-
-
-def _catalogue_names(spec: BatchSpec) -> list[str]:
-    archs = {job.settings.model for job in spec.jobs}
-    return [model.name for model in catalogue.known_models() if model.arch in archs]
 
 
 def _earlier_batch_files(folder: Path) -> set[str]:

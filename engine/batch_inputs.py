@@ -11,9 +11,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from engine import catalogue, weights_store
+from engine import weights_store
 from engine.batch_spec import BatchSpec
 from engine.images import ImageError, image_size
+from engine.model_choice import installed_model
 from engine.run import Network
 from engine.targets import InputTooSmall, check_sizes
 from engine.vgg import WeightsError, read_state_dict, state_dict_from_bytes
@@ -59,9 +60,9 @@ def read_weights(spec: BatchSpec) -> dict[str, tuple[WeightsInfo, bytes]]:
     for arch in sorted({job.settings.model for job in spec.jobs}):
         if spec.weights is not None:
             read_state_dict(spec.weights, arch)  # the file is usable for this network
-            path, preprocessing = spec.weights, spec.preprocessing
+            path, preprocessing = spec.weights, spec.preprocessing or "torchvision"
         else:
-            name = next(m.name for m in catalogue.known_models() if m.arch == arch)
+            name = installed_model(arch, spec.preprocessing)
             installed = weights_store.verify(name)  # hash, size and tensors
             path, preprocessing = installed.path, installed.spec.preprocessing
         data = Path(path).read_bytes()

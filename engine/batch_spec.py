@@ -14,6 +14,10 @@ relative to the spec's folder. For example (TOML):
 
 Expanding is pure: nothing is read but the spec, preset files and session records. Inputs
 are named by the path as written (their labels), and found through `BatchPlan.inputs`.
+
+The network is `model` (vgg19, vgg16) with the batch's `preprocessing` (torchvision, caffe;
+unset: whichever is installed), or a catalogue model by name ("model": "vgg16-caffe"),
+which sets both. One preprocessing per batch: the weights are read once, before it starts.
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.catalogue import known_models
 from engine.datafile import DataFileError, parse_json, read_bounded
 from engine.presets import PresetError, load_preset, preset_names
 from engine.session import SessionError, load_session
 from engine.settings import SPECS, RunSettings, SettingsError, sqrt2_scales, with_size
-from engine.vgg import PREPROCESSINGS
+from engine.vgg import ARCHITECTURES, PREPROCESSINGS
 
 RUN_KEYS = ("content", "styles", "preset", "session", *SPECS)
 BATCH_KEYS = ("runs", "grid", "output", "weights", "preprocessing", "thumbnail")
@@ -54,6 +59,7 @@ class Job:
     styles: tuple[str, ...]
     init: str | None = None  # the start image's label, where the run starts from a picture
     differs: tuple[tuple[str, str], ...] = ()  # (key, value) of what sets it apart
+    preprocessing: str | None = None  # what its model or session asks for; None: any
 
     @property
     def label(self) -> str:
@@ -84,7 +90,7 @@ class BatchSpec:
     inputs: dict[str, Path]  # label -> file
     output: Path | None
     weights: Path | None
-    preprocessing: str
+    preprocessing: str | None  # None: the installed model's (torchvision for a weights file)
     thumbnail: int
     # Every other file the spec made Impasto read (the spec itself, presets, session
     # records), by role: no output may overwrite one.
@@ -149,8 +155,8 @@ def expand(spec: dict, folder: Path, source: str = "spec") -> BatchSpec:
     count = len(runs) * math.prod(len(values) for values in grid.values())
     if count > MAX_RUNS:
         raise BatchSpecError(f"{source}: {count} runs; at most {MAX_RUNS} in one batch")
-    preprocessing = _text(spec, "preprocessing", source, "torchvision")
-    if preprocessing not in PREPROCESSINGS:
+    preprocessing = spec.get("preprocessing")
+    if preprocessing is not None and preprocessing not in PREPROCESSINGS:
         raise BatchSpecError(f"{source}: preprocessing must be one of "
                              f"{', '.join(PREPROCESSINGS)}, not {preprocessing!r}")  # fmt: skip
     choices = [
@@ -168,21 +174,41 @@ def expand(spec: dict, folder: Path, source: str = "spec") -> BatchSpec:
     for index, choice in enumerate(choices):
         where = f"{source}: run {index + 1}" if len(choices) > 1 else source
         try:
+            choice, named = _catalogue_model(choice)
             job = _job(index, f"run-{index + 1:0{width}d}", choice, folder, inputs)
+            job = dataclasses.replace(job, preprocessing=named or job.preprocessing)
             files.update(_files_read(choice, folder))
         except (SettingsError, PresetError, SessionError, ValueError) as error:
             raise BatchSpecError(f"{where}: {error}") from None
         differs = tuple((key, _shown(choice.get(key))) for key in varying)
         jobs.append(dataclasses.replace(job, differs=differs))
+    asked = {job.preprocessing for job in jobs} - {None}
+    if preprocessing is not None:
+        asked.add(preprocessing)
+    if len(asked) > 1:
+        raise BatchSpecError(f"{source}: the runs ask for {' and '.join(sorted(asked))} "
+                             "preprocessing; one batch uses one (split it in two)")  # fmt: skip
     return BatchSpec(
         jobs=tuple(jobs),
         inputs=inputs,
         output=folder / _text(spec, "output", source) if "output" in spec else None,
         weights=folder / _text(spec, "weights", source) if "weights" in spec else None,
-        preprocessing=preprocessing,
+        preprocessing=asked.pop() if asked else None,
         thumbnail=_thumbnail(spec.get("thumbnail", 160), source),
         files=files,
     )
+
+
+def _catalogue_model(choice: dict) -> tuple[dict, str | None]:
+    """A run whose model is a catalogue name ("vgg16-caffe"): its network as the model,
+    and the preprocessing that name implies."""
+    model = choice.get("model")
+    if model in ARCHITECTURES:
+        return choice, None
+    spec = next((spec for spec in known_models() if spec.name == model), None)
+    if spec is None:
+        return choice, None  # not a model at all: the settings' own check says so
+    return {**choice, "model": spec.arch}, spec.preprocessing
 
 
 def _files_read(choice: dict, folder: Path) -> dict[str, Path]:
@@ -263,13 +289,14 @@ def _session_job(index: int, name: str, choice: dict, folder: Path, inputs: dict
                    for i in range(len(session.styles)))  # fmt: skip
     settings = settings_for(choice, folder, base=session.settings)
     if session.latest is None:  # never ran: a plain run of its inputs
-        return Job(index, name, settings, content, styles)
+        return Job(index, name, settings, content, styles, preprocessing=session.preprocessing)
     start = f"{label}/{SESSION_IMAGE}"
     _input(start, "session", folder, inputs)
     settings = settings.replace(init=start, scales=continuation_scales(
         max(session.latest.size), settings.size))  # fmt: skip
     _check_blend(settings, styles)
-    return Job(index, name, settings, content, styles, init=start)
+    return Job(index, name, settings, content, styles, init=start,
+               preprocessing=session.preprocessing)
 
 
 def continuation_scales(reached: int, size: int) -> tuple[int, ...]:

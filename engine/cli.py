@@ -16,6 +16,7 @@ from engine.batch_cli import add_batch_command
 from engine.device import describe_device, is_out_of_memory, pick_device
 from engine.files import resolved, write_atomically
 from engine.images import ImageError, keep_unsaved, load_image, save_image
+from engine.model_choice import installed_model
 from engine.outputs import OutputError, check_outputs
 from engine.presets import PresetError, load_preset, preset_names
 from engine.region_files import RegionArgs, parse_region, picture_record, regions_from_args
@@ -69,8 +70,10 @@ def _add_stylize(commands) -> None:
     p.add_argument("--model", choices=MODEL_CHOICES, help="an installed catalogue model "
                    "(`weights list`); default: the one for the settings' network")  # fmt: skip
     p.add_argument("--weights", type=Path, help="VGG weights file (default: the installed model)")
-    p.add_argument("--preprocessing", choices=PREPROCESSINGS, default="torchvision",
-                   help="pixels as torchvision or caffe (neural-style) weights expect")  # fmt: skip
+    p.add_argument("--preprocessing", choices=PREPROCESSINGS,
+                   help="pixels as torchvision or caffe (neural-style) weights expect; with "
+                   "--model's network, picks the installed model that has it (default: the "
+                   "installed one; torchvision for --weights)")  # fmt: skip
     p.add_argument("--report", type=Path, help="write settings and per-step losses as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--region", action="append", default=[], metavar="MASK=STYLE[,STYLE]",
@@ -187,7 +190,8 @@ def stylize(args: argparse.Namespace) -> int:
     finally:
         run.close()
 
-    embedded = {**settings.to_dict(), "content": str(args.content),
+    embedded = {**settings.to_dict(), "preprocessing": network.preprocessing,
+                "content": str(args.content),
                 "styles": [str(p) for p in args.styles]}  # fmt: skip
     if regions:
         embedded["regions"] = picture_record(regions)
@@ -323,8 +327,8 @@ def _inputs_and_outputs(
 
 def _installed_weights(args: argparse.Namespace, settings: RunSettings) -> Path | None:
     try:
-        installed = weights_store.find_installed(args.model or _catalogue_model(settings.model))
-    except WeightsError:  # a broken install is reported where the weights are read
+        installed = weights_store.find_installed(_model_name(args, settings))
+    except WeightsError:  # not installed, or broken: reported where the weights are read
         return None
     return installed.path if installed is not None else None
 
@@ -332,20 +336,18 @@ def _installed_weights(args: argparse.Namespace, settings: RunSettings) -> Path 
 def _load_network(args: argparse.Namespace, settings: RunSettings) -> Network:
     if args.weights is not None:
         state = read_state_dict(args.weights, settings.model)
-        return Network(state, settings.model, args.preprocessing)
-    name = args.model or _catalogue_model(settings.model)
-    if weights_store.find_installed(name) is None:
-        raise WeightsError(
-            f"no {name} weights installed; run `python main.py weights download {name}` "
-            f"(or `python main.py weights import FILE`), or pass --weights FILE"
-        )
-    state, spec = weights_store.load_installed(name)
+        return Network(state, settings.model, args.preprocessing or "torchvision")
+    state, spec = weights_store.load_installed(_model_name(args, settings))
     return Network(state, spec.arch, spec.preprocessing)
 
 
-def _catalogue_model(arch: str) -> str:
-    """The catalogue model a settings file's architecture means: the one named after it."""
-    return arch if arch in MODEL_ARCH else next(n for n, a in MODEL_ARCH.items() if a == arch)
+def _model_name(args: argparse.Namespace, settings: RunSettings) -> str:
+    """The installed catalogue model for the settings' network and the preprocessing asked
+    for: --preprocessing, else --model's own, else whichever is installed."""
+    preprocessing = args.preprocessing
+    if preprocessing is None and args.model is not None:
+        preprocessing = catalogue.model_spec(args.model).preprocessing
+    return installed_model(settings.model, preprocessing)
 
 
 def _names(text: str) -> tuple[str, ...]:

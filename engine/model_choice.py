@@ -11,11 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.catalogue import ModelSpec, default_model_name, known_models, model_spec
+from engine.catalogue import (
+    ModelSpec,
+    default_model_name,
+    how_to_install,
+    known_models,
+    model_spec,
+)
 from engine.vgg import ARCHITECTURES, WeightsError, read_state_dict
 from engine.weights_store import InstalledModel, find_installed, import_file
 
-__all__ = ["ModelChoice", "import_as", "model_choices", "pick_model"]
+__all__ = ["ModelChoice", "import_as", "installed_model", "model_choices", "pick_model"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,25 @@ def pick_model(choices: list[ModelChoice], remembered: str | None = None) -> str
         if name in usable:
             return name
     return usable[0] if usable else None
+
+
+def installed_model(network: str, preprocessing: str | None = None) -> str:
+    """The installed catalogue model of this network (vgg19, vgg16) and preprocessing
+    (torchvision, caffe; None: either), so a run that names only those finds, say, an
+    imported vgg16-caffe. In catalogue order where several fit; WeightsError (saying how
+    to get one) where none is installed."""
+    fitting = [spec for spec in known_models() if spec.arch == network
+               and preprocessing in (None, spec.preprocessing)]  # fmt: skip
+    if not fitting:
+        raise WeightsError(f"no catalogue model is a {network} with {preprocessing} "
+                           "preprocessing")  # fmt: skip
+    for spec in fitting:
+        if find_installed(spec.name) is not None:
+            return spec.name
+    others = [choice.name for choice in model_choices() if choice.installed]
+    wanted = f"{network} with {preprocessing} preprocessing" if preprocessing else network
+    installed = f" (installed: {', '.join(others)})" if others else ""
+    raise WeightsError(f"no {wanted} installed{installed}; {how_to_install(fitting[0].name)}")
 
 
 def import_as(path: str | Path, name: str | None) -> InstalledModel:

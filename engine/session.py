@@ -35,6 +35,7 @@ from engine.paths import autosave_folder
 from engine.region_files import session_files, session_regions
 from engine.regions import MAX_REGIONS, Region
 from engine.settings import RunSettings
+from engine.vgg import PREPROCESSINGS
 
 SESSION_VERSION = 1
 MAX_JSON_BYTES = 1_000_000  # a session or preset is a few kB; refuse anything absurd
@@ -53,6 +54,9 @@ SESSION_SCHEMA = {
     "latest": Field("bool"),
     "snapshots": Field("list", max_length=MAX_SNAPSHOTS),
     "regions": Field("list", max_length=MAX_REGIONS),
+    # With settings.model, which installed model ran (vgg16 + caffe: vgg16-caffe).
+    "preprocessing": Field("text", check=lambda value: None if value in PREPROCESSINGS
+                           else f"must be one of {', '.join(PREPROCESSINGS)}"),  # fmt: skip
 }
 
 
@@ -72,6 +76,7 @@ class Session:
     snapshots: list[tuple[int, Image.Image]] = field(default_factory=list)
     saved_at: float = 0.0
     regions: list[Region] = field(default_factory=list)  # masks copied as mask-N.png
+    preprocessing: str | None = None  # the model's, with settings.model; None: any installed
 
 
 def save_session(session: Session, folder: Path | None = None) -> Path:
@@ -165,6 +170,8 @@ def _write_session(session: Session, folder: Path) -> None:
     }
     if region_records:
         record["regions"] = region_records
+    if session.preprocessing is not None:
+        record["preprocessing"] = session.preprocessing
     write_json(folder / "session.json", record)
 
 
@@ -199,6 +206,7 @@ def _load(folder: Path) -> Session | None:
             snapshots=[(n, load_image(folder / f"snapshot-{n}.png")) for n in snapshot_steps],
             saved_at=float(record.get("saved_at", 0)),
             regions=session_regions(record.get("regions", []), folder, style_count),
+            preprocessing=record.get("preprocessing"),
         )
     except (ValueError, ImageError) as error:
         raise SessionError(f"{path}: damaged session ({error})") from error

@@ -53,10 +53,14 @@ def style_files(count: int) -> list[str]:
 
 
 def plan_variations(settings: RunSettings, styles: int, grid: dict[str, list],
-                    inputs: Path) -> BatchSpec:  # fmt: skip
+                    inputs: Path, preprocessing: str | None = None) -> BatchSpec:  # fmt: skip
     """The runs a grid makes around `settings`, checked (BatchSpecError, one line) before
-    anything is written or run. The pictures are named as `write_inputs` will write them."""
-    return expand(spec_for(settings, CONTENT_FILE, style_files(styles), grid), inputs)
+    anything is written or run. The pictures are named as `write_inputs` will write them.
+    `preprocessing` with the settings' network names the window's model (vgg16-caffe)."""
+    spec = spec_for(settings, CONTENT_FILE, style_files(styles), grid)
+    if preprocessing is not None:
+        spec["preprocessing"] = preprocessing
+    return expand(spec, inputs)
 
 
 @dataclass
@@ -92,6 +96,7 @@ class BatchWorker(QObject):
     @Slot(object)
     def run(self, request: BatchRequest) -> None:
         self._output = request.output
+        made_folder = not request.output.exists()
         connected = False
         try:
             spec = self._spec(request)
@@ -106,8 +111,10 @@ class BatchWorker(QObject):
                                on_progress=self._on_progress)  # fmt: skip
         except (BatchSpecError, BatchError, WeightsError, ClusterError, ImageError,
                 OSError) as error:  # fmt: skip
+            _remove_if_empty(request.output, made_folder)
             self.failed.emit(_one_line(error))
         except Exception as error:  # anything else: a message, not a crash or a traceback
+            _remove_if_empty(request.output, made_folder)
             self.failed.emit(f"{type(error).__name__}: {_one_line(error)}")
         else:
             self.finished.emit(result)
@@ -164,6 +171,15 @@ class BatchThread(QObject):
             # would abort the program, so the application owns it until it ends.
             self.thread.setParent(QCoreApplication.instance())
             self.thread.finished.connect(self.thread.deleteLater)
+
+
+def _remove_if_empty(folder: Path, made: bool) -> None:
+    """A batch that failed before writing anything leaves no empty folder it made."""
+    if made:
+        try:
+            folder.rmdir()  # only an empty one
+        except OSError:
+            pass
 
 
 def _one_line(error: BaseException) -> str:

@@ -120,6 +120,7 @@ class ResultsPart:
             latest=latest,
             snapshots=[(snap.iteration, snap.image) for snap in self.snapshots],
             regions=list(self.regions),
+            preprocessing=self.model_preprocessing(),
         )
 
     @Slot()
@@ -144,6 +145,7 @@ class ResultsPart:
         self.styles = [SourceImage.from_pil(image, labels[i]) for i, image in
                        enumerate(session.styles)]  # fmt: skip
         self._use_settings(session.settings, record=False)
+        self.use_network(session.preprocessing)
         self.snapshots = [Snapshot(n, image, thumbnail(image)) for n, image in session.snapshots]
         self.viewing, self.report, self.run_settings = None, None, None
         self.regions = tuple(session.regions)  # Regions mode paints them back (contentChanged)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.catalogue import model_spec
 from engine.files import describe_os_error, write_atomically
-from engine.model_choice import model_choices, pick_model
+from engine.model_choice import installed_model, model_choices, pick_model
 from engine.presets import apply_preset, matching_preset, preset_names
 from engine.session import read_json
 from engine.settings import LIVE_FIELDS, SPECS, RunSettings, SettingsError
+from engine.vgg import WeightsError
 from gui.preferences import Preferences
 from gui.preset_files import not_a_preset_text, picture_settings
 from gui.sources import blend_weights, fitted_blend
@@ -63,6 +65,8 @@ class RunSettingsPart:
         if settings == self.settings:
             return
         old, self.settings = self.settings, settings
+        if settings.model != old.model:
+            self._model_follows_settings()
         if record:
             self.undo_stack = [*self.undo_stack, old][-UNDO_LIMIT:]
             self.redo_stack = []
@@ -153,6 +157,7 @@ class RunSettingsPart:
         """Look again at what is installed (manifests only); keep the choice if it still is."""
         self.models = model_choices()
         self.model = pick_model(self.models, self.model or self.preferences.get("model"))
+        self._settings_follow_model()
         self.modelsChanged.emit()
 
     def set_model(self, name: str) -> bool:
@@ -163,8 +168,44 @@ class RunSettingsPart:
         if name != self.model:
             self.model = name
             self.preferences.set("model", name)
+            self._settings_follow_model()
             self.modelsChanged.emit()
         return True
+
+    def model_preprocessing(self) -> str | None:
+        """The chosen model's preprocessing: with settings.model, it names the model."""
+        return model_spec(self.model).preprocessing if self.model else None
+
+    def use_network(self, preprocessing: str | None) -> None:
+        """Choose the installed model of the settings' network with this preprocessing (a
+        restored session's), if there is one."""
+        try:
+            self.set_model(installed_model(self.settings.model, preprocessing))
+        except WeightsError:
+            pass  # not installed here: the chosen model runs, and the settings follow it
+
+    def _settings_follow_model(self) -> None:
+        # The settings name the network that runs: the preferences, the session and a saved
+        # picture then say what made it (they said vgg19 while the VGG16 ran).
+        if self.model is not None and model_spec(self.model).arch != self.settings.model:
+            self._use_settings(self.settings.replace(model=model_spec(self.model).arch),
+                               record=False)  # fmt: skip
+
+    def _model_follows_settings(self) -> None:
+        # A preset or picture naming another network picks its installed model, keeping
+        # the preprocessing where that network has it.
+        if self.model is None or self.active:
+            return
+        for preprocessing in (self.model_preprocessing(), None):
+            try:
+                name = installed_model(self.settings.model, preprocessing)
+            except WeightsError:
+                continue
+            if name != self.model:
+                self.model = name
+                self.preferences.set("model", name)
+                self.modelsChanged.emit()
+            return
 
 
 def problem_text(error: Exception) -> str:

@@ -256,7 +256,8 @@ class VariationsDialog(QDialog):
                 if state.content is None or not state.styles:
                     raise ValueError("Drop a photo and at least one painting first")
                 request.spec = plan_variations(state.settings, len(state.styles),
-                                               self.grid(), request.inputs)  # fmt: skip
+                                               self.grid(), request.inputs,
+                                               state.model_preprocessing())  # fmt: skip
                 request.content = state.content.image
                 request.styles = [style.image for style in state.styles]
         except ValueError as error:  # BatchSpecError too: one line, and nothing runs
@@ -376,3 +377,9 @@ class VariationsDialog(QDialog):
     def closeEvent(self, event) -> None:
         self.batch.shutdown()  # a batch under way is cancelled and waited for
         super().closeEvent(event)
+
+    def done(self, result: int) -> None:
+        # Esc ends a dialog without a closeEvent, and WA_DeleteOnClose then deletes it with
+        # its thread still running ("QThread: Destroyed while thread is still running").
+        self.batch.shutdown()
+        super().done(result)

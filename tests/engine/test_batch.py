@@ -408,6 +408,34 @@ def test_a_session_renders_at_a_larger_size_from_its_current_picture(
     assert near(latest) < near(photo()) / 2
 
 
+def test_a_spec_finds_the_installed_model_by_network_and_preprocessing(folder, tmp_path):
+    # Issue 26: with only vgg16-caffe imported, "model": "vgg16", "preprocessing": "caffe"
+    # said "model vgg16 is not installed", and "model": "vgg16-caffe" was refused.
+    import torch
+
+    from engine import weights_store
+    from engine.vgg import random_state_dict
+
+    file = tmp_path / "vgg16.pth"
+    torch.save(random_state_dict("vgg16"), file)
+    weights_store.import_file(file, "vgg16-caffe")
+    base = {"content": "photo.png", "styles": "a.png", **TINY}
+    for named in ({"model": "vgg16", "preprocessing": "caffe"}, {"model": "vgg16-caffe"},
+                  {"model": "vgg16"}):  # fmt: skip
+        spec = expand({**base, **named}, folder)
+        [(info, _)] = read_weights(spec).values()
+        assert (info.arch, info.preprocessing) == ("vgg16", "caffe"), named
+        assert info.source.endswith("vgg16-caffe.pth")
+    session = Session(RunSettings(**TINY, model="vgg16"), photo(), [painting()],
+                      preprocessing="caffe")  # fmt: skip
+    save_session(session, folder / "session")
+    spec = expand({"session": "session", "size": 32}, folder)
+    assert spec.preprocessing == "caffe"
+    with pytest.raises(BatchSpecError, match="caffe and torchvision preprocessing"):
+        expand({**base, "grid": {"model": ["vgg16-caffe", "vgg19"]},
+                "preprocessing": "torchvision"}, folder)  # fmt: skip
+
+
 def test_from_session_needs_a_size_and_a_session(tmp_path, capsys):
     assert main(["batch", "--from-session", str(tmp_path), "-o", str(tmp_path / "o")]) == 2
     assert "--from-session needs --size N" in capsys.readouterr().err

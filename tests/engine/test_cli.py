@@ -280,6 +280,31 @@ def test_every_catalogue_model_can_be_run_by_name(tmp_path, inputs):
     assert read_settings(out)["model"] == "vgg16"
 
 
+def test_a_network_and_its_preprocessing_find_the_installed_model(tmp_path, inputs, capsys):
+    # Issue 26: with only vgg16-caffe imported, `--model vgg16 --preprocessing caffe` said
+    # "no vgg16 weights installed".
+    import torch
+
+    from engine import weights_store
+    from engine.vgg import random_state_dict
+
+    content, style = inputs
+    file = tmp_path / "vgg16.pth"
+    torch.save(random_state_dict("vgg16"), file)
+    weights_store.import_file(file, "vgg16-caffe")
+    out = tmp_path / "o.png"
+    argv = ["stylize", str(content), str(style), "-o", str(out), "--model", "vgg16",
+            "--preprocessing", "caffe", "--steps", "1", "--size", "32", "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    saved = read_settings(out)
+    assert (saved["model"], saved["preprocessing"]) == ("vgg16", "caffe")
+    # The torchvision VGG16 is not installed: said, with what is.
+    argv[argv.index("--preprocessing"):argv.index("--preprocessing") + 2] = []
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert "no vgg16 with torchvision preprocessing installed (installed: vgg16-caffe)" in error
+
+
 # --- long names and failed saves (issue 28) --------------------------------------------------
 
 

@@ -8,10 +8,17 @@ import json
 import time
 
 import pytest
+import torch
 from PIL import Image
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+from shiboken6 import isValid
 
 from engine import weights_store
+from engine.images import read_settings
+from engine.session import load_session
+from engine.vgg import random_state_dict
+from gui.worker import live_threads
 from tests.engine.batch_helpers import assert_nothing_partial
 from tests.gui.conftest import drop_files
 
@@ -114,6 +121,7 @@ def test_missing_weights_are_a_message_and_nothing_is_written(window, images, qt
     text = dialog.message.text()
     assert "vgg19" in text and "Traceback" not in text and "\n" not in text, text
     assert dialog.start_button.isEnabled() and not list(out.glob("*.png"))
+    assert not out.exists()  # issue 26: no empty output folder left behind
 
 
 def test_the_cluster_choice_says_why_when_ray_is_missing(ready, monkeypatch):
@@ -166,3 +174,69 @@ def test_closing_the_window_mid_batch_stops_it(ready, qtbot, tmp_path):
     ready.close()
     assert not thread.isRunning()
     assert_nothing_partial(out)
+
+
+# --- issue 26: any installed model, and Esc ------------------------------------------------
+
+
+@pytest.fixture
+def vgg16_caffe_only(window, images, tmp_path):
+    """Only the Caffe VGG16 installed, as after importing it in the weights dialog."""
+    file = tmp_path / "vgg16.pth"
+    torch.save(random_state_dict("vgg16", seed=1), file)
+    weights_store.import_file(file, "vgg16-caffe")
+    window.state.refresh_models()
+    assert drop_files(window.content_pane, [images["photo"]])
+    assert drop_files(window.style_pane, [images["painting"]])
+    window.state.set_settings(size=32, steps=3, snapshot_every=0)
+    return window
+
+
+def test_variations_and_render_at_size_run_the_installed_vgg16_caffe(vgg16_caffe_only, qtbot,
+                                                                    tmp_path):  # fmt: skip
+    # Both stopped with "model vgg19 is not installed"; the settings the window keeps said
+    # vgg19 while the Model box showed the VGG16.
+    window, state = vgg16_caffe_only, vgg16_caffe_only.state
+    assert window.controls.model.currentData() == "vgg16-caffe"
+    assert state.settings.model == "vgg16"
+    dialog = open_dialog(window)
+    out = tmp_path / "out"
+    vary(dialog, out, seed="0, 1")
+    qtbot.mouseClick(dialog.start_button, LEFT)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=WAIT_MS)
+    assert dialog.message.text().startswith("Finished: 2 pictures"), dialog.message.text()
+    assert read_settings(out / "run-1.png")["model"] == "vgg16"
+
+    state.set_settings(steps=400, settle=0)
+    qtbot.mouseClick(window.run_panel.start, LEFT)
+    qtbot.waitUntil(lambda: state.report is not None and state.report.iteration >= 2,
+                    timeout=WAIT_MS)  # fmt: skip
+    state.toggle_pause()
+    qtbot.waitUntil(lambda: state.status == "paused", timeout=WAIT_MS)
+    state.autosave()
+    qtbot.waitUntil(lambda: load_session(state.sessions.autosaver.folder) is not None,
+                    timeout=WAIT_MS)  # fmt: skip
+    saved = load_session(state.sessions.autosaver.folder)
+    assert (saved.settings.model, saved.preprocessing) == ("vgg16", "caffe")
+    dialog = open_dialog(window, "size_action")
+    dialog.size_box.setValue(48)
+    state.set_settings(steps=2)
+    dialog.folder_edit.setText(str(tmp_path / "print"))
+    qtbot.mouseClick(dialog.start_button, LEFT)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=WAIT_MS)
+    assert dialog.message.text().startswith("Finished: 1 picture in"), dialog.message.text()
+    preferences = state.preferences
+    window.close()
+    assert preferences.get("settings")["model"] == "vgg16"
+
+
+def test_esc_ends_the_dialog_and_its_thread(ready, qtbot):
+    # Esc deleted the dialog without a closeEvent, its batch thread still running: Qt said
+    # "QThread: Destroyed while thread 'impasto-batch' is still running" (then at Ctrl+Q).
+    dialog = open_dialog(ready)
+    thread = dialog.batch.thread
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not thread.isRunning()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert not isValid(dialog)
+    assert [t.objectName() for t in live_threads()] == ["impasto-engine"]  # the window's
