@@ -45,8 +45,9 @@ class RegionPainter(QObject):
         self.tool = "brush"
         self.size = 32  # brush diameter in mask pixels
         self.hardness = 0.5  # 0: all soft edge, 1: a hard disc
-        self._undo: list[tuple[int, QImage]] = []
-        self._redo: list[tuple[int, QImage]] = []
+        # Every layer, before each edit: a stroke takes its pixels from the other layers too.
+        self._undo: list[list[QImage]] = []
+        self._redo: list[list[QImage]] = []
         self._last: QPointF | None = None
 
     # --- layout -----------------------------------------------------------------------
@@ -184,13 +185,16 @@ class RegionPainter(QObject):
     def _swap(self, source: list, target: list) -> None:
         if not source:
             return
-        layer, image = source.pop()
-        target.append((layer, self.masks[layer].copy()))
-        self.masks[layer] = image
+        target.append(self._copies())
+        self.masks = source.pop()
         self.changed.emit()
 
+    def _copies(self) -> list[QImage]:
+        # QImage(mask) shares the pixels until one is painted on (Qt's copy on write).
+        return [QImage(mask) for mask in self.masks]
+
     def _remember(self) -> None:
-        self._undo.append((self.layer, self.masks[self.layer].copy()))
+        self._undo.append(self._copies())
         del self._undo[:-MAX_UNDO]
         self._redo.clear()
 

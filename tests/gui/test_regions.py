@@ -218,3 +218,29 @@ def test_painted_regions_travel_with_the_autosave(window, qtbot, images, random_
     assert drop_files(second.content_pane, [images["photo"]])
     assert second.state.regions == () and mask_array(second.regions.painter.masks[0]).max() == 0
     second.close()
+
+
+def test_undoing_strokes_across_another_layer_gives_its_paint_back(window, qtbot, images):
+    # Issue 26: a red stroke for painting 1, two green strokes across it for painting 2,
+    # Ctrl+Z twice: where they crossed was left unpainted, not red again.
+    load(window, images)
+    assert drop_files(window.style_pane, [images["painting"]])  # a second painting row
+    mode, painter, overlay = window.regions, window.regions.painter, window.regions.overlay
+    qtbot.mouseClick(mode.toggle, LEFT)
+    painter.set_size(24)
+    drag(overlay, [screen_point(window, 0.1, 0.5), screen_point(window, 0.9, 0.5)])
+    red = mask_array(painter.masks[0]).copy()
+    mode.panel.layer.setCurrentIndex(1)
+    for x in (0.3, 0.6):
+        drag(overlay, [screen_point(window, x, 0.1), screen_point(window, x, 0.9)])
+    height, width = red.shape
+    crossing = (height // 2, int(0.3 * width))
+    assert mask_array(painter.masks[0])[crossing] < 0.1  # green took it
+    for _ in range(2):
+        qtbot.keyClick(overlay, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(mask_array(painter.masks[0]), red)  # red again where they crossed
+    assert mask_array(painter.masks[1]).max() == 0
+    qtbot.keyClick(overlay, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)  # fmt: skip
+    assert mask_array(painter.masks[1])[crossing] > 0.9
+    assert mask_array(painter.masks[0])[crossing] < 0.1
