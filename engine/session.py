@@ -138,6 +138,9 @@ def _recover(folder: Path) -> None:
     complete copy becomes `folder`; the next save removes what is left.
     """
     if (folder / "session.json").exists():
+        for sibling in _siblings(folder):  # half a copy, from a save a kill cut short
+            if not (sibling / "session.json").exists():
+                shutil.rmtree(sibling, ignore_errors=True)
         return
     for candidate in _siblings(folder):
         if (candidate / "session.json").exists():

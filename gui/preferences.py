@@ -61,7 +61,11 @@ class Preferences:
         return self.values.get(key, DEFAULTS.get(key))
 
     def set(self, key: str, value) -> None:
-        self.values[key] = value
+        """Change a preference, on disk at once: a crash (kill -9) must not lose the recent
+        files or the model chosen (a few hundred bytes, written atomically)."""
+        if self.values.get(key) != value:
+            self.values[key] = value
+            self.save()
 
     def save(self) -> None:
         """Write atomically; failing to save preferences is never worth a crash."""

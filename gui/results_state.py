@@ -151,6 +151,7 @@ class ResultsPart:
         self.regions = tuple(session.regions)  # Regions mode paints them back (contentChanged)
         latest = session.latest or (self.snapshots[-1].image if self.snapshots else None)
         self.resume_image = latest
+        self.resume_step = session.iteration if latest is not None else 0
         self.contentChanged.emit()
         self.stylesChanged.emit()
         self.snapshotsChanged.emit()

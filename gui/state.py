@@ -100,6 +100,7 @@ class AppState(InputsPart, RunSettingsPart, ResultsPart, QObject):
         self._shut_down = False
         self.offered_settings: RunSettings | None = None  # a picture's, given to Load preset
         self.resume_image: Image.Image | None = None  # a restored session's latest image
+        self.resume_step = 0  # and the step it was taken at
         self.sessions = SessionKeeper(self.session, self._newest_frame, parent=self)
         self.sessions.offered.connect(self.sessionOffered)
         self.sessions.warning.connect(self._on_warning)
@@ -162,6 +163,13 @@ class AppState(InputsPart, RunSettingsPart, ResultsPart, QObject):
         if self.model is None:
             self.refresh_models()  # installed from the command line while the window was open?
         settings = self.settings
+        if init_image is None and self.resume_image is not None:
+            # Start after a restore goes on from its image, and from its step unless that
+            # was the end (then a new run starts from the picture): the counter, the time
+            # left and the next autosave go on from there.
+            init_image = self.resume_image
+            if self.resume_step < settings.steps * len(settings.sizes):
+                from_step = self.resume_step
         if from_step >= settings.steps * len(settings.sizes):
             self.message.emit("info", f"Step {from_step} is the end of the run: raise Steps "
                               "per scale to go on from it.")  # fmt: skip
@@ -170,8 +178,6 @@ class AppState(InputsPart, RunSettingsPart, ResultsPart, QObject):
             init_image = self._load(settings.init)  # a preset may name an init image file
             if init_image is None:
                 return False
-        if init_image is None and self.resume_image is not None:
-            init_image = self.resume_image  # Start after a restore goes on from its image
         self.resume_image = None
         self._init_image = init_image
         if init_image is not None and settings.init in ("content", "noise"):

@@ -4,6 +4,8 @@ close. Corrupt preferences are reset with a word in the window."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import Qt
@@ -198,3 +200,43 @@ def test_a_second_window_autosaves_to_its_own_folder_and_says_so(qtbot, random_n
     assert third.state.sessions.autosaver.folder == autosave_folder()
     second.close()
     third.close()
+
+
+# --- after kill -9 (issue 26, item 3) -------------------------------------------------------
+
+
+def test_recent_files_are_on_disk_at_once_not_only_after_a_clean_close(window, images):
+    # A kill -9 lost File ▸ Open recent: the preferences were written only on close.
+    from gui.preferences import Preferences
+
+    assert drop_files(window.content_pane, [images["photo"]])
+    assert drop_files(window.style_pane, [images["painting"]])
+    on_disk = Preferences()  # what a restarted window reads
+    assert [kind for kind, _ in on_disk.get("recent_files")] == ["painting", "photo"]
+
+
+def test_a_restored_run_goes_on_counting_from_its_step(qtbot, random_network, images):
+    # It restarted at 1/100 although the picture continued; the next offer said "step 2".
+    session = make_session(images, iteration=12)
+    save_session(replace(session, settings=session.settings.replace(steps=40, settle=0)))
+    window = open_window(qtbot, random_network)
+    state = window.state
+    qtbot.mouseClick(window.restore_bar.restore, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.run_panel.start, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: state.report is not None, timeout=WAIT_MS)
+    assert 12 < state.report.iteration < 20, state.report.iteration  # not 1
+    assert window.run_panel.iteration.text() == f"{state.report.iteration} / 40"
+    assert [s.iteration for s in state.snapshots][:2] == [8, 12]  # the restored ones stay
+    state.stop()
+    qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
+
+
+def test_a_save_cut_short_by_a_kill_leaves_no_new_folder(qtbot, random_network, images):
+    # autosave.new/ with a .content.png…tmp in it was left behind after kill -9.
+    folder = save_session(make_session(images))
+    fresh = folder.with_name(folder.name + ".new")
+    fresh.mkdir()
+    (fresh / ".content.png.abc123.tmp").write_bytes(b"half a png")
+    window = open_window(qtbot, random_network)
+    assert window.restore_bar.isVisible() and "(step 12)" in window.restore_bar.text.text()
+    assert not fresh.exists()
