@@ -140,6 +140,21 @@ def picture_record(args: RegionArgs) -> list[dict]:
     return records
 
 
+def painted_record(regions: tuple[Region, ...] | list[Region]) -> list[dict]:
+    """Regions painted in the window (no files) as a saved picture records them: which
+    paintings each one paints, and its mask's size and the SHA-256 of its 8-bit pixels."""
+    records = []
+    for region in regions:
+        pixels = np.round(np.clip(region.mask, 0, 1) * 255).astype(np.uint8)
+        record = {"styles": list(region.styles), "keep": region.keep, "mask": "painted",
+                  "mask_size": [pixels.shape[1], pixels.shape[0]],
+                  "mask_sha256": hashlib.sha256(pixels.tobytes()).hexdigest()}  # fmt: skip
+        if region.keep:
+            record["content_boost"] = region.content_boost
+        records.append(record)
+    return records
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

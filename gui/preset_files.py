@@ -22,6 +22,7 @@ NOT_A_PRESET = "is not an Impasto preset (File ▸ Save settings as preset… wr
 class PictureSettings:
     text: str  # what to tell the artist
     settings: RunSettings | None  # what "Use this picture's settings" applies, if any
+    preprocessing: str | None = None  # with settings.model, the model that made it
 
 
 def picture_settings(path: str, current: RunSettings) -> PictureSettings | None:
@@ -50,8 +51,10 @@ def picture_settings(path: str, current: RunSettings) -> PictureSettings | None:
     except ValueError as error:
         return PictureSettings(f"{name} holds Impasto settings this version cannot use "
                                f"({error}).", None)  # fmt: skip
+    preprocessing = embedded.get("preprocessing")
     return PictureSettings(f"{name} is a picture, not a preset. It holds the settings it was "
-                           "made with.", settings)  # fmt: skip
+                           "made with.", settings,
+                           preprocessing if isinstance(preprocessing, str) else None)  # fmt: skip
 
 
 def not_a_preset_text(path: str, reason: str) -> str:

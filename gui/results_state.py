@@ -15,6 +15,7 @@ from PIL import Image
 from PySide6.QtCore import Slot
 
 from engine.images import ImageError, save_image
+from engine.region_files import painted_record
 from engine.session import Session
 from engine.settings import RunSettings
 from gui.sources import SourceImage, thumbnail
@@ -75,6 +76,18 @@ class ResultsPart:
             image = image.resize(new, Image.Resampling.LANCZOS)
         return image
 
+    def picture_record(self, settings: RunSettings) -> dict:
+        """What a saved picture embeds, as the command line's saves do: the settings, the
+        model's preprocessing, the photo and paintings (their files, else their names) and
+        the regions; Load preset on the picture gives the settings and model back."""
+        record = {**settings.to_dict(), "content": self.content.path or self.content.label,
+                  "styles": [style.path or style.label for style in self.styles]}  # fmt: skip
+        if self.model_preprocessing() is not None:
+            record["preprocessing"] = self.model_preprocessing()
+        if self.regions:
+            record["regions"] = painted_record(self.regions)
+        return record
+
     def unsaved_result(self) -> bool:
         """Whether a run made a picture since the last save (closing asks about it)."""
         return self.report is not None and self.report is not self._saved_report
@@ -88,7 +101,7 @@ class ResultsPart:
         # learning rate; a live change may have come since): the viewed snapshot's, else
         # the newest step's.
         made_by = self.snapshots[self.viewing].settings if self.viewing is not None else None
-        settings = (made_by or self.run_settings or self.settings).to_dict()
+        settings = self.picture_record(made_by or self.run_settings or self.settings)
         try:
             save_image(image, path, settings)
         except ImageError as error:

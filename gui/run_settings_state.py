@@ -135,6 +135,7 @@ class RunSettingsPart:
             offer = picture_settings(path, self.settings)  # an Impasto picture, maybe
             if offer is not None:
                 self.offered_settings = offer.settings
+                self.offered_preprocessing = offer.preprocessing
                 self.settingsOffered.emit(offer.text, offer.settings is not None)
                 return False
             reason = str(error).removeprefix(f"{Path(path)}: ")
@@ -149,6 +150,7 @@ class RunSettingsPart:
         settings, self.offered_settings = self.offered_settings, None
         if settings is not None:
             self._use_settings(settings)
+            self.use_network(self.offered_preprocessing)
             self.message.emit("info", "Using the picture's settings.")
 
     # --- model ---------------------------------------------------------------------------

@@ -99,6 +99,7 @@ class AppState(InputsPart, RunSettingsPart, ResultsPart, QObject):
         self._init_image: Image.Image | None = None
         self._shut_down = False
         self.offered_settings: RunSettings | None = None  # a picture's, given to Load preset
+        self.offered_preprocessing: str | None = None  # and its model's preprocessing
         self.resume_image: Image.Image | None = None  # a restored session's latest image
         self.resume_step = 0  # and the step it was taken at
         self.sessions = SessionKeeper(self.session, self._newest_frame, parent=self)

@@ -3,6 +3,8 @@ it has notifications, and "Continue at 2× size" from the finished picture."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import Qt
@@ -75,3 +77,47 @@ def test_continue_at_twice_the_size_paints_on_from_the_finished_picture(window, 
 def test_continue_at_twice_the_size_needs_a_finished_picture(window, qtbot, images):
     assert not window.state.continue_larger()
     assert "after a run has made a picture" in window.messages.text.text()
+
+
+def test_a_saved_picture_says_how_it_was_made_and_loads_back_as_that_run(
+    window, qtbot, images, tmp_path, monkeypatch, random_weights_file
+):
+    # Issue 26: a picture saved from the window embedded the network but no preprocessing,
+    # no paintings and no regions (the command line's saves embed them).
+    from PySide6.QtWidgets import QFileDialog
+
+    from engine import weights_store
+    from engine.images import read_settings
+    from tests.gui.test_regions import drag, screen_point
+
+    weights_store.import_file(random_weights_file, "vgg19-caffe")
+    state = window.state
+    state.refresh_models()
+    assert drop_files(window.content_pane, [images["photo"]])
+    assert drop_files(window.style_pane, [images["painting"]])
+    window.regions.toggle.click()
+    drag(window.regions.overlay, [screen_point(window, 0.3, 0.5)])
+    window.regions.toggle.click()
+    state.set_settings(steps=3)
+    qtbot.mouseClick(window.run_panel.start, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
+    out = tmp_path / "picture.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    window.save_dialog()
+    saved = read_settings(out)
+    assert (saved["model"], saved["preprocessing"]) == ("vgg19", "caffe")
+    assert saved["content"] == str(Path(images["photo"]).resolve())
+    assert saved["styles"] == [str(Path(images["painting"]).resolve())]
+    [region] = saved["regions"]
+    assert region["styles"] == [0] and region["mask"] == "painted" and region["mask_sha256"]
+
+    # Loaded back: its settings and its model (here after switching to another one).
+    weights_store.import_file(random_weights_file, "vgg19")
+    state.refresh_models()
+    state.set_model("vgg19")
+    state.set_settings(steps=50)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(out), ""))
+    window.load_preset_dialog()
+    qtbot.mouseClick(window.messages.use_settings, Qt.MouseButton.LeftButton)
+    assert state.settings.steps == 3 and state.model == "vgg19-caffe"
+    assert window.controls.model.currentData() == "vgg19-caffe"
