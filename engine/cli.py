@@ -163,7 +163,7 @@ def stylize(args: argparse.Namespace) -> int:
         if isinstance(error, InputTooSmall):  # lead with the file it is about
             raise UsageError(error.naming(args.content, args.styles)) from error
         raise UsageError(str(error)) from error
-    if run.precision != settings.precision and not args.quiet:
+    if settings.precision == "mixed" and run.precision != "mixed" and not args.quiet:
         print(f"impasto: no bfloat16 on {describe_device(device)}; running in fp32",
               file=sys.stderr)  # fmt: skip
 

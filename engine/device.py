@@ -55,6 +55,15 @@ def describe_device(device: torch.device) -> str:
     return f"CPU ({torch.get_num_threads()} threads)"
 
 
+def describe_precision(device: torch.device, precision: str | None = None) -> str:
+    """In the window's words (its Precision choices): with `precision`, what a run really
+    uses, 'precision: Faster (mixed)' or 'precision: Full'; without, what the default
+    "auto" will pick there, which follows the device's bfloat16 units."""
+    if precision is None:
+        return "Faster precision available" if has_bfloat16(device) else "Full precision only"
+    return "precision: Faster (mixed)" if precision == "mixed" else "precision: Full"
+
+
 def has_bfloat16(device: torch.device) -> bool:
     """Whether mixed precision pays on `device`: CUDA with bfloat16 (Ampere and newer), or
     a CPU with bfloat16 units (AVX-512-BF16, AMX). Other CPUs emulate it about 100 times

@@ -98,8 +98,8 @@ class StyleTransfer:
         self.device = (
             device if isinstance(device, torch.device) else pick_device(device or settings.device)
         )
-        # What actually runs: "mixed" falls back to fp32 where bfloat16 is missing.
-        mixed = settings.precision == "mixed" and has_bfloat16(self.device)
+        # What actually runs: "auto" and "mixed" are fp32 where bfloat16 units are missing.
+        mixed = settings.precision in ("auto", "mixed") and has_bfloat16(self.device)
         self.precision = "mixed" if mixed else "fp32"
         self._content_source = content
         self._style_sources = list(styles)

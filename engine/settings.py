@@ -245,12 +245,15 @@ class RunSettings:
         "the next without a jolt (Adam keeps its momentum across scales)", _ON_OFF,
         preset=True)  # fmt: skip
     # "mixed": the network runs in bfloat16 (autocast) where the device has it; Gram
-    # matrices, losses and pixels stay fp32. Tensor cores make it faster on GPUs.
+    # matrices, losses and pixels stay fp32. "auto" (the default) is mixed exactly where the
+    # device has bfloat16 units (engine/device.py), where it was measured faster for the
+    # same picture (bench/README.md, "Precision on the trained VGG16"); fp32 elsewhere.
     precision: str = setting(
-        "fp32", "Precision", "faster uses shorter numbers for the network: quicker on recent "
+        "auto", "Precision", "faster uses shorter numbers for the network: quicker on recent "
         "GPUs and CPUs that have them, the picture almost the same; elsewhere Impasto runs "
-        "in full precision and says so (mixed: bfloat16 autocast; full: fp32)",
-        choices=(("fp32", "Full"), ("mixed", "Faster (mixed)")))  # fmt: skip
+        "in full precision and says so (auto: faster where the device has bfloat16 units, "
+        "else full; mixed: bfloat16 autocast; full: fp32)",
+        choices=(("auto", "Automatic"), ("fp32", "Full"), ("mixed", "Faster (mixed)")))  # fmt: skip
 
     def __post_init__(self) -> None:
         problems = self.field_problems()

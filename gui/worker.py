@@ -26,7 +26,13 @@ from PIL import Image
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from shiboken6 import isValid
 
-from engine.device import describe_device, is_out_of_memory, pick_device, release_memory
+from engine.device import (
+    describe_device,
+    describe_precision,
+    is_out_of_memory,
+    pick_device,
+    release_memory,
+)
 from engine.images import ImageError, resize_longest
 from engine.run import Network, RunOutOfMemory, RunStalled, StepReport, StyleTransfer
 from engine.settings import RunSettings
@@ -185,7 +191,8 @@ class EngineWorker(QObject):
         # Random or late VGG activations go denormal on CPUs, which is many times slower.
         torch.set_flush_denormal(True)
         try:
-            self.deviceDetected.emit(describe_device(pick_device("auto")))
+            device = pick_device("auto")
+            self.deviceDetected.emit(f"{describe_device(device)}, {describe_precision(device)}")
         except Exception as error:  # a broken driver must not stop the window
             self.deviceDetected.emit(f"CPU (device check failed: {error})")
 
@@ -210,7 +217,10 @@ class EngineWorker(QObject):
                                 regions=request.regions)  # fmt: skip
             self.run_settings = run.settings
             self.runStarted.emit(run.settings)
-            if run.precision != settings.precision:
+            # What runs, not what was asked: "auto" is mixed only where bfloat16 units are.
+            running = describe_precision(run.device, run.precision)
+            self.deviceDetected.emit(f"{describe_device(run.device)}, {running}")
+            if settings.precision == "mixed" and run.precision != "mixed":
                 self.notice.emit("Mixed precision is not available on this device: "
                                  "running in full precision.")  # fmt: skip
             self._publish(run, None, force=True)

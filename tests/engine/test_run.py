@@ -286,6 +286,21 @@ def test_mixed_precision_falls_back_to_fp32_where_bfloat16_is_slow(random_networ
     assert run.precision == "fp32" and set(seen) == {torch.float32}
 
 
+@pytest.mark.parametrize("units", [True, False])
+def test_auto_precision_is_mixed_exactly_where_the_device_has_bfloat16_units(
+    random_network, monkeypatch, units
+):
+    monkeypatch.setattr(run_module, "has_bfloat16", lambda device: units)
+    assert RunSettings().precision == "auto"  # the default
+    run = StyleTransfer(photo(), [painting()], SMALL.replace(size=32, steps=1), random_network)
+    conv = next(m for m in run.net.modules() if isinstance(m, torch.nn.Conv2d))
+    seen = []
+    conv.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
+    run.step()
+    assert run.precision == ("mixed" if units else "fp32")
+    assert set(seen) == {torch.bfloat16 if units else torch.float32}
+
+
 def test_denormals_are_flushed_only_while_a_step_runs(random_network):
     # The flush-to-zero flag is per thread and governs Python's own floats too: left on,
     # it silently zeroed the caller's tiny numbers (and broke hypothesis in this suite).

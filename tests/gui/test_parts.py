@@ -6,6 +6,7 @@ import contextlib
 import gc
 import json
 
+import pytest
 import torch
 from PIL import Image
 from PySide6.QtCore import QObject, Qt, Signal
@@ -187,6 +188,22 @@ def test_mixed_precision_without_bfloat16_runs_and_says_so(window, qtbot, images
     assert "running in full precision" in window.messages.text.text()
     qtbot.waitUntil(lambda: window.state.status == "idle", timeout=WAIT_MS)
     assert window.state.worker.steps_done >= 3  # the run went on, in fp32
+
+
+@pytest.mark.parametrize("units", [True, False])
+def test_the_window_says_which_precision_runs(window, qtbot, images, monkeypatch, units):
+    # The default, Automatic, is mixed precision exactly where bfloat16 units are; the
+    # panel says what runs, and nothing is said to be missing.
+    monkeypatch.setattr(run_module, "has_bfloat16", lambda device: units)
+    assert window.controls.precision.currentData() == "auto"
+    assert drop_files(window.content_pane, [images["photo"]])
+    assert drop_files(window.style_pane, [images["painting"]])
+    window.state.set_settings(steps=2)
+    window.state.start()
+    running = "precision: Faster (mixed)" if units else "precision: Full"
+    qtbot.waitUntil(lambda: running in window.controls.detected.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.state.status == "idle", timeout=WAIT_MS)
+    assert "precision" not in window.messages.text.text(), window.messages.text.text()
 
 
 @contextlib.contextmanager
