@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox, QWidget
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox, QToolTip, QWidget
 
 from engine.settings import SPECS, RunSettings
 from gui.strength_slider import StrengthSlider
@@ -93,14 +94,46 @@ def _set_range(box: QSpinBox | QDoubleSpinBox, name: str, step: float) -> None:
 
 
 class BoundSpinBox(QSpinBox, _Bound):
+    """A whole number. One typed above the maximum is clamped to it, and a tooltip at the
+    box says so: QSpinBox refuses the last keystroke instead, so 6000 became 600."""
+
     def __init__(self, state, name: str, parent: QWidget | None = None):
         super().__init__(parent)
         _set_range(self, name, 1)
         self.bind(state, name)
         self.editingFinished.connect(self.commit)
+        self.editingFinished.connect(self._say_if_clamped)
+        self._typed_above = 0  # what was typed, when it was above the maximum
 
     def current(self) -> int:
         return self.value()
+
+    def _number(self, text: str) -> int | None:
+        digits = text.removeprefix(self.prefix()).removesuffix(self.suffix()).strip()
+        return int(digits) if digits.isdigit() else None
+
+    def validate(self, text: str, pos: int) -> object:
+        number = self._number(text)
+        if number is not None and number > self.maximum():
+            return QValidator.State.Intermediate, text, pos  # fixed up at Enter
+        return super().validate(text, pos)
+
+    def fixup(self, text: str) -> str:
+        number = self._number(text)
+        if number is not None and number > self.maximum():
+            self._typed_above = number
+            return self.textFromValue(self.maximum()) + self.suffix()
+        return super().fixup(text)
+
+    @Slot()
+    def _say_if_clamped(self) -> None:
+        if self._typed_above:
+            unit = self.suffix()
+            QToolTip.showText(self.mapToGlobal(self.rect().bottomLeft()),
+                              f"{SPECS[self.field].label} is at most {self.maximum()}{unit}: "
+                              f"{self._typed_above}{unit} became {self.maximum()}{unit}.",
+                              self)  # fmt: skip
+            self._typed_above = 0
 
     def display(self, value: int) -> None:
         self.setValue(value)

@@ -21,3 +21,17 @@ def test_settings_that_break_a_rule_are_refused_with_the_field_named(window):
                     nan_layers):  # fmt: skip
         assert not state.set_settings(**changes)
         assert next(iter(changes)) in window.messages.text.text()
+
+
+def test_an_output_size_above_the_maximum_is_clamped_and_said(window, qtbot):
+    # Issue 26: typing 6000 gave 600 px, silently (the last 0 was refused).
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QToolTip
+
+    box = window.controls.size
+    box.setFocus()
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box, "6000")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert box.value() == 4096 and window.state.settings.size == 4096
+    assert QToolTip.text() == "Output size is at most 4096 px: 6000 px became 4096 px."
