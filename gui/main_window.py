@@ -157,8 +157,12 @@ class MainWindow(QMainWindow):
         self.run_keys = RunKeys(self, state)
         self.finish_notifier = FinishNotifier(state, self)
         state.needsWeights.connect(self.show_weights_dialog)
+        # A label in the bar, not showMessage: a temporary message is cleared by every
+        # menu's status tips and by other messages, which left the bar blank.
+        self.status_text = QLabel(self)
+        self.statusBar().addWidget(self.status_text, 1)
         state.statusChanged.connect(self._on_status)
-        for signal in (state.contentChanged, state.stylesChanged):
+        for signal in (state.contentChanged, state.stylesChanged, state.deviceChanged):
             signal.connect(self._show_status)
         self._show_status()
         self._restore_geometry()
@@ -202,7 +206,7 @@ class MainWindow(QMainWindow):
             text = "Restored. Start (Ctrl+Return) goes on from this picture."
         elif text is None:
             text = "Ready: press Start (Ctrl+Return)."
-        self.statusBar().showMessage(f"{text}   Device: {state.device_name}")
+        self.status_text.setText(f"{text}   Device: {state.device_name}")
 
     # --- files ----------------------------------------------------------------------------
 

@@ -104,6 +104,15 @@ class RegionOverlay(QWidget):
         if event.button() == Qt.MouseButton.LeftButton:
             self.painter.release()
 
+    def leaveEvent(self, event) -> None:
+        self.hide_outline()
+        super().leaveEvent(event)
+
+    def hide_outline(self) -> None:
+        """No brush outline until the pointer moves over the canvas again."""
+        self._cursor = None
+        self.update()
+
     def wheelEvent(self, event) -> None:
         self.canvas.wheelEvent(event)  # zoom still works in Regions mode
 
@@ -323,6 +332,7 @@ class RegionsMode(QObject):
         # Regions the painter did not make came with a restored session: paint them back.
         # Otherwise a new photo starts with empty masks.
         restored = self.state.regions if self.state.regions is not self._sent else ()
+        self.overlay.hide_outline()  # it was over the old photo
         if content is not None:
             self.painter.reset(*content.image.size, len(self.state.styles))
             if restored:

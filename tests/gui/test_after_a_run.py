@@ -31,8 +31,8 @@ def test_a_finished_run_says_so_in_the_status_bar_and_the_desktop(window, qtbot,
     finish_a_run(window, qtbot, images)
     assert len(notices) == 1 and notices[0].startswith("Finished: 3 steps in ")
     assert "64 × 48 px" in notices[0]
-    assert window.statusBar().currentMessage().startswith(notices[0])
-    assert "Ctrl+S" in window.statusBar().currentMessage()
+    assert window.status_text.text().startswith(notices[0])
+    assert "Ctrl+S" in window.status_text.text()
     assert notices[0] in window.messages.text.text()
     notifier = window.finish_notifier
     if FinishNotifier.available():  # a desktop with notifications: it was handed the text
@@ -44,7 +44,7 @@ def test_a_finished_run_says_so_in_the_status_bar_and_the_desktop(window, qtbot,
     qtbot.waitUntil(lambda: window.state.status == "running", timeout=WAIT_MS)
     qtbot.mouseClick(window.run_panel.stop, LEFT)
     qtbot.waitUntil(lambda: window.state.status == "idle", timeout=WAIT_MS)
-    assert len(notices) == 1 and "Finished" not in window.statusBar().currentMessage()
+    assert len(notices) == 1 and "Finished" not in window.status_text.text()
 
 
 def test_continue_at_twice_the_size_paints_on_from_the_finished_picture(window, qtbot, images):

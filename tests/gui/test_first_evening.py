@@ -352,9 +352,9 @@ def test_the_status_bar_follows_a_restore(qtbot, random_network, images):
 
     save_session(make_session(images))
     window = open_window(qtbot, random_network)
-    assert "Drop a photo" in window.statusBar().currentMessage()
+    assert "Drop a photo" in window.status_text.text()
     qtbot.mouseClick(window.restore_bar.restore, LEFT)
-    message = window.statusBar().currentMessage()
+    message = window.status_text.text()
     assert "Drop a photo" not in message and "goes on from this picture" in message
     window.close()
 
@@ -586,3 +586,27 @@ def test_a_run_that_settles_finishes_early_and_the_window_says_finished(window, 
     assert panel.iteration.text() == f"{done} / {done}" and panel.progress.value() == done
     assert panel.progress.maximum() == done
     assert window.messages.text.text().startswith(f"Finished: {done} steps")
+
+
+def test_the_status_bar_names_the_device_and_survives_a_menu_and_a_save(window, qtbot, images,
+                                                                        tmp_path):  # fmt: skip
+    # Issue 26: "Device: detecting…" for minutes while the panel said the device; blank
+    # after a menu was opened during a run, and after Save.
+    from PySide6.QtGui import QStatusTipEvent
+    from PySide6.QtWidgets import QApplication
+
+    state = window.state
+    qtbot.waitUntil(lambda: state.device_name != "detecting…", timeout=WAIT_MS)
+    assert f"Device: {state.device_name}" in window.status_text.text()
+    assert "detecting" not in window.status_text.text()
+    assert drop_files(window.content_pane, [images["photo"]])
+    assert drop_files(window.style_pane, [images["painting"]])
+    state.set_settings(steps=3, snapshot_every=0)
+    qtbot.mouseClick(window.run_panel.start, LEFT)
+    # Hovering a menu's items sends status tips; leaving it sends an empty one.
+    QApplication.sendEvent(window, QStatusTipEvent("Open a photo"))
+    QApplication.sendEvent(window, QStatusTipEvent(""))
+    assert window.status_text.isVisible() and "Device:" in window.status_text.text()
+    qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
+    assert state.save_result(str(tmp_path / "p.png"))
+    assert window.status_text.isVisible() and "Device:" in window.status_text.text()

@@ -244,3 +244,31 @@ def test_undoing_strokes_across_another_layer_gives_its_paint_back(window, qtbot
                    | Qt.KeyboardModifier.ShiftModifier)  # fmt: skip
     assert mask_array(painter.masks[1])[crossing] > 0.9
     assert mask_array(painter.masks[0])[crossing] < 0.1
+
+
+def test_the_brush_outline_goes_when_the_pointer_leaves_or_a_photo_comes(window, qtbot, images):
+    # Issue 26: the outline stayed on the canvas after the pointer left, even after another
+    # photo was loaded.
+    load(window, images)
+    mode, overlay = window.regions, window.regions.overlay
+    qtbot.mouseClick(mode.toggle, LEFT)
+    point = screen_point(window, 0.5, 0.5)
+
+    def hover() -> None:
+        QApplication.sendEvent(overlay, QMouseEvent(
+            QEvent.Type.MouseMove, point, overlay.mapToGlobal(point), Qt.MouseButton.NoButton,
+            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))  # fmt: skip
+
+    def leave() -> None:
+        QApplication.sendEvent(overlay, QEvent(QEvent.Type.Leave))
+
+    without = overlay.grab().toImage()
+    hover()
+    assert overlay.grab().toImage() != without  # the outline under the pointer
+    leave()
+    assert overlay.grab().toImage() == without
+    hover()
+    assert drop_files(window.content_pane, [images["painting"]])  # another photo
+    shown = overlay.grab().toImage()
+    leave()
+    assert overlay.grab().toImage() == shown  # nothing left to take away
