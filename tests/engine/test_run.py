@@ -159,7 +159,10 @@ def test_pause_is_simply_not_stepping(random_network):
     frozen = run.image.detach().clone()
     run.update(tv_weight=5.0)  # weights changed while "paused"
     assert torch.equal(run.image.detach(), frozen) and run.iteration == 2
-    assert run.step().iteration == 3
+    report = run.step()  # resume: on from the paused picture, with the new weight
+    assert report.iteration == 3 and report.settings.tv_weight == 5.0
+    assert torch.equal(run._last_good, frozen)  # the step was taken at the paused picture
+    assert not torch.equal(run.image.detach(), frozen)
 
 
 def test_preview_is_a_detached_downscaled_copy(random_network):
@@ -337,8 +340,11 @@ def test_restore_at_a_step_goes_back_to_its_scale(random_network):
 
 
 def test_lbfgs_remembers_as_many_steps_as_asked(random_network):
-    run = StyleTransfer(photo(), [painting()], SMALL.replace(lbfgs_memory=3, steps=6),
-                        random_network)  # fmt: skip
-    for _ in range(6):
-        run.step()
-    assert run.optimizer.pairs.maxlen == 3 and len(run.optimizer.pairs) <= 3
+    pairs = {}
+    for memory in (3, 100):
+        run = StyleTransfer(photo(), [painting()], SMALL.replace(lbfgs_memory=memory, steps=12),
+                            random_network)  # fmt: skip
+        for _ in range(12):  # 7 curvature pairs kept with room for them (the first few
+            run.step()  # steps on the random net are too short to give any)
+        pairs[memory] = len(run.optimizer.pairs)
+    assert pairs[3] == 3 and pairs[100] > 3  # the short memory dropped its oldest pairs

@@ -117,10 +117,13 @@ def test_restore_snapshot_continues_from_it(window, qtbot, images):
     state.view_snapshot(0)
     assert state.viewing == 0
     window.canvas.grab()  # paints the "snapshot" badge
+    seen = []
+    state.progressChanged.connect(lambda report: seen.append(report.iteration))
     state.restore_snapshot(0)  # not running: a new run that starts from the snapshot
     assert state.status == "running"
     qtbot.waitUntil(lambda: state.status == "idle", timeout=WAIT_MS)
     assert state.report.iteration == 8
+    assert seen and min(seen) > 4  # counted on from the snapshot's step 4, not from 1
 
 
 def test_the_settings_fit_their_panel_at_1280_by_720(window, qtbot):
