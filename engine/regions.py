@@ -4,7 +4,9 @@
 A Region is a soft mask in [0, 1] over the output, at any resolution, with the paintings
 that style it (indices into the run's style images) or `keep`: no style loss there, the
 photo kept (its content weight raised there if `content_boost` > 1). Pixels no region
-covers get no style either.
+covers get no style either. A run without regions is the one-region case: `everywhere`,
+whose mask is the whole picture (None), so plain and regional runs share one pipeline; its
+losses skip the mask (the ordinary, unguided Gram), which is exact and costs nothing extra.
 
 At each scale the masks are resized to the output and then pooled with the network's own
 2×2 strides, so a layer's mask has exactly its feature map's size. A region's style term is
@@ -46,13 +48,19 @@ class RegionError(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class Region:
-    mask: np.ndarray = field(repr=False)  # (H, W) float32 in [0, 1], any resolution
+    # (H, W) float32 in [0, 1], any resolution; None: the whole picture (`everywhere`)
+    mask: np.ndarray | None = field(repr=False)
     styles: tuple[int, ...] = ()  # indices into the run's style images
     keep: bool = False  # "keep the photo": no style here
     blend: tuple[float, ...] = ()  # one weight per style; empty: the run's style_blend
     # Per style, where on that painting its style is taken from (None: all of it).
     style_masks: tuple[np.ndarray | None, ...] = field(default=(), repr=False)
     content_boost: float = 1.0  # keep regions: the content weight is multiplied by this
+
+
+def everywhere(style_count: int) -> Region:
+    """The region of a run without regions: every painting over the whole picture."""
+    return Region(None, styles=tuple(range(style_count)))
 
 
 def mask_from_image(image: Image.Image) -> np.ndarray:
@@ -109,7 +117,9 @@ def output_masks(regions: Sequence[Region], height: int, width: int,
                  device: torch.device) -> torch.Tensor:  # fmt: skip
     """(R, 1, H, W): each mask resized to the output; where regions overlap by more than
     a whole pixel they share it (divided by their sum), so no pixel is styled twice."""
-    masks = torch.cat([_resized(region.mask, height, width, device) for region in regions])
+    masks = torch.cat([torch.ones(1, 1, height, width, device=device) if region.mask is None
+                       else _resized(region.mask, height, width, device)
+                       for region in regions])  # fmt: skip
     total = masks.sum(0, keepdim=True)
     return masks / total.clamp_min(1)
 
@@ -291,19 +301,29 @@ def region_style_losses(regions: Sequence[Region], targets: RegionTargets,
             stats = [targets.get(index, painting_mask) for index, painting_mask in pairs]
             own = torch.tensor(region.blend, device=blend.device) if region.blend else None
             weights = own if own is not None else _subset(blend, region.styles)
-            mask = layer_mask[number : number + 1]
-            gram = GuidedStyleLoss(torch.stack([s.grams[layer] for s in stats]), weights, mask)
+            grams = torch.stack([s.grams[layer] for s in stats])
             moment = None
-            if statistic != "gram":
-                means, covariances = zip(*(s.moments[layer] for s in stats), strict=True)
-                moment = GuidedMomentLoss(torch.stack(means), torch.stack(covariances),
-                                          weights, mask)  # fmt: skip
+            if region.mask is None:  # the whole picture: no mask to weigh the features by
+                gram = StyleLoss(grams, weights)
+                if statistic != "gram":
+                    moment = MomentLoss(*_stacked_moments(stats, layer), weights)
+            else:
+                mask = layer_mask[number : number + 1]
+                gram = GuidedStyleLoss(grams, weights, mask)
+                if statistic != "gram":
+                    moment = GuidedMomentLoss(*_stacked_moments(stats, layer), weights, mask)
             parts.append(LayerStyleLoss(gram, moment, statistic))
             styles.append(region.styles)
             blends.append(region.blend)
             shares.append(share)
         losses[layer] = RegionStyleLoss(parts, styles, blends, shares)
     return losses
+
+
+def _stacked_moments(stats: list[StyleStatistics], layer: str) -> list[torch.Tensor]:
+    """The paintings' means (S, C) and covariances (S, C, C) at one layer."""
+    means, covariances = zip(*(s.moments[layer] for s in stats), strict=True)
+    return [torch.stack(means), torch.stack(covariances)]
 
 
 def region_content_losses(regions: Sequence[Region], masks: dict[str, torch.Tensor],

@@ -21,13 +21,14 @@ from engine.color import keep_luminance_only
 from engine.convergence import SettleWatch
 from engine.device import has_bfloat16, is_out_of_memory, pick_device, release_memory
 from engine.images import resize_longest, to_image, to_tensor
-from engine.losses import ContentLoss, total_variation
+from engine.losses import total_variation
 from engine.optimizers import carry_adam_moments, new_optimizer, set_learning_rate
 from engine.progress_watch import ProgressWatch, RunOutOfMemory, RunStalled
 from engine.regions import (
     Region,
     RegionTargets,
     check_regions,
+    everywhere,
     layer_masks,
     output_masks,
     region_content_losses,
@@ -35,7 +36,7 @@ from engine.regions import (
     style_images,
 )
 from engine.settings import LIVE_FIELDS, RunSettings
-from engine.targets import InputTooSmall, build_style_losses, check_sizes, style_side
+from engine.targets import InputTooSmall, check_sizes, style_side
 from engine.vgg import VGGFeatures
 
 DISPLAY_FIELDS = ("average", "preserve_colors")  # change what is shown, not what is optimised
@@ -337,30 +338,25 @@ class StyleTransfer:
             carry_adam_moments(previous_optimizer, self.optimizer, self.image)
 
     def _build_losses(self, size: int) -> None:
-        """This scale's content and style losses, with regions or without."""
+        """This scale's content and style losses: one pipeline, a run without regions being
+        the one region `everywhere` (engine/regions.py)."""
         settings = self.settings
-        if not self._regions:
-            self._content_losses = {layer: ContentLoss(target)
-                                    for layer, target in self._content_targets.items()}  # fmt: skip
-            self._style_losses = build_style_losses(
-                self._style_sources, settings, self._content, size, self._features, self._blend()
-            )
-            return
+        regions = self._regions or (everywhere(len(self._style_sources)),)
         if self._region_targets is None:
             styles = style_images(self._style_sources, style_side(settings, size), self.device)
             self._region_targets = RegionTargets(
                 styles, self._content, settings.color_match, settings.style_statistic,
                 settings.style_layers, self._features)  # fmt: skip
         height, width = self._content.shape[-2:]
-        masks = layer_masks(output_masks(self._regions, height, width, self.device),
+        masks = layer_masks(output_masks(regions, height, width, self.device),
                             self._layer_shapes)  # fmt: skip
         blend = torch.tensor(self._blend(), device=self.device)
         self._style_losses = region_style_losses(
-            self._regions, self._region_targets,
+            regions, self._region_targets,
             {layer: masks[layer] for layer in settings.style_layers},
             settings.style_statistic, blend)  # fmt: skip
         self._content_losses = region_content_losses(
-            self._regions, {layer: masks[layer] for layer in settings.content_layers},
+            regions, {layer: masks[layer] for layer in settings.content_layers},
             self._content_targets)  # fmt: skip
 
     def _scale_ceilings(self, index: int) -> None:

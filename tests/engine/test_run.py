@@ -52,13 +52,14 @@ def test_changing_style_weight_mid_run_changes_trajectory_without_new_targets(ra
     changed = StyleTransfer(photo(), [painting()], settings, random_network)
     for _ in range(4):
         plain.step(), changed.step()
-    grams_before = {k: loss.gram.grams for k, loss in changed._style_losses.items()}
+    grams_before = {k: loss.parts[0].gram.grams for k, loss in changed._style_losses.items()}
     calls = []
     changed.net.register_forward_hook(lambda module, args, out: calls.append(args[0].shape))
     changed.update(style_weight=RANDOM_NET_STYLE_WEIGHT * 100)
     assert calls == []  # no network pass over the styles or content
     a, b = run_all(plain), run_all(changed)
-    assert all(loss.gram.grams is grams_before[k] for k, loss in changed._style_losses.items())
+    assert all(loss.parts[0].gram.grams is grams_before[k]
+               for k, loss in changed._style_losses.items())  # fmt: skip
     assert len(calls) == len(b)  # one pass per step, on the image being optimised
     assert b[-1].iteration == a[-1].iteration == 30
     # A much stronger style weight trades content for style.
@@ -77,7 +78,7 @@ def test_blend_one_to_zero_equals_the_single_style(random_network):
 
 def test_blend_change_mixes_stored_grams(random_network):
     run = StyleTransfer(photo(), [painting(), photo(seed=7)], SMALL, random_network)
-    loss = run._style_losses["relu1_1"].gram
+    loss = run._style_losses["relu1_1"].parts[0].gram
     run.update(style_blend=(0.0, 1.0))
     assert torch.allclose(loss.target, loss.grams[1])
     run.update(style_blend=(3.0, 1.0))
@@ -270,7 +271,8 @@ def test_mixed_precision_runs_the_network_in_bfloat16_and_optimises_as_well(
         run_all(run)
         results[precision], conv_dtypes[precision] = run.result(), set(seen)
         # Targets and losses stay fp32 whatever the network runs in.
-        assert {loss.gram.grams.dtype for loss in run._style_losses.values()} == {torch.float32}
+        assert {loss.parts[0].gram.grams.dtype for loss in run._style_losses.values()} == {
+            torch.float32}  # fmt: skip
     assert conv_dtypes == {"fp32": {torch.float32}, "mixed": {torch.bfloat16}}
     start = loss_in_fp32(photo(), settings, random_network)
     fp32, mixed = (loss_in_fp32(results[p], settings, random_network) for p in ("fp32", "mixed"))
