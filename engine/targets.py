@@ -14,7 +14,6 @@ from engine.settings import RunSettings
 MIN_SIDE = 16
 
 
-
 class InputTooSmall(ValueError):
     """An input image too small or too thin to run at the requested size."""
 
