@@ -1,5 +1,5 @@
 from engine.presets import apply_preset, matching_preset, preset_names
-from engine.settings import RunSettings
+from engine.settings import FALLING_LAYER_WEIGHTS, RunSettings
 
 
 def test_defaults_are_the_quick_finish_preset_and_classic_is_neural_styles_schedule():
@@ -27,3 +27,7 @@ def test_smooth_and_fast_preview_use_the_improvements():
     assert smooth.sizes[0] == 128 and smooth.sizes[-1] == 512
     fast = apply_preset(RunSettings(), "Fast preview")
     assert fast.sizes[-1] == 256 and fast.steps * len(fast.sizes) < 200
+    # issue 23: the falling profile, relu5_1 (the painting's objects) at 0
+    for preset in (smooth, fast):
+        assert preset.style_layer_weights[:4] == FALLING_LAYER_WEIGHTS[:4]
+        assert preset.style_layer_weights[4] == 0

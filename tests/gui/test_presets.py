@@ -3,9 +3,9 @@ shows "(modified)", and each quality control writes its RunSettings field."""
 
 from __future__ import annotations
 
-from engine.presets import preset_names
+from engine.presets import PRESET_LAYER_WEIGHTS, preset_names
 from engine.run import LIVE_FIELDS
-from engine.settings import FALLING_LAYER_WEIGHTS, sqrt2_scales
+from engine.settings import sqrt2_scales
 
 
 def pick(combo, value) -> None:
@@ -33,7 +33,7 @@ def test_choosing_a_preset_changes_the_settings(window):
     settings = state.settings
     assert settings.optimizer == "adam" and settings.average and settings.carry_moments
     assert settings.style_statistic == "gram+moments" and settings.padding == "replicate"
-    assert settings.style_layer_weights == FALLING_LAYER_WEIGHTS
+    assert settings.style_layer_weights == PRESET_LAYER_WEIGHTS
     assert settings.scales == sqrt2_scales(64) and settings.style_weight == weight  # kept
     assert controls.preset.currentText() == "Smooth"
     assert controls.optimizer.currentData() == "adam" and controls.average.isChecked()
