@@ -16,7 +16,8 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -191,6 +192,21 @@ class FileLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+@contextmanager
+def locked_if_possible(path: Path) -> Iterator[None]:
+    """Hold `path`'s FileLock for the block; where the OS cannot make or take it (a
+    read-only folder, a folder on Windows) the block runs unlocked."""
+    lock = FileLock(path)
+    try:
+        lock.acquire()
+    except OSError:
+        pass
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _lock(fd: int, wait: bool) -> bool:

@@ -16,8 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from PIL import Image
 from engine.datafile import DataFileError, Field, field_problem, load_json
 from engine.files import (  # noqa: F401 (MAX_SET_ASIDE, set_aside re-exported)
     MAX_SET_ASIDE,
-    FileLock,
+    locked_if_possible,
     set_aside,
     write_atomically,
 )
@@ -110,19 +109,10 @@ def _save(session: Session, folder: Path) -> Path:
     return folder
 
 
-@contextmanager
-def taking_turns(folder: Path) -> Iterator[None]:
+def taking_turns(folder: Path) -> AbstractContextManager[None]:
     """Hold `folder`'s lock (`NAME.lock` beside it) while saving or reading it. Where the
     lock cannot be made (a read-only folder, which no one saves into) reading goes on."""
-    lock = FileLock(folder.with_name(folder.name + ".lock"))
-    try:
-        lock.acquire()
-    except OSError:
-        pass
-    try:
-        yield
-    finally:
-        lock.release()
+    return locked_if_possible(folder.with_name(folder.name + ".lock"))
 
 
 def _siblings(folder: Path) -> tuple[Path, Path]:

@@ -28,7 +28,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,6 +41,7 @@ from engine.files import (
     FileLock,
     ReadError,
     describe_os_error,
+    locked_if_possible,
     move_into_place,
     open_regular,
     resolved,
@@ -280,19 +281,10 @@ def _write_model(
 _OWN_TEMPORARY = re.compile(r"\.[\w.-]+\.(pth|json)\.[a-z0-9_]{8}\.tmp")
 
 
-@contextmanager
-def _store_lock(folder: Path) -> Iterator[None]:
+def _store_lock(folder: Path) -> AbstractContextManager[None]:
     """Hold the models folder's lock: the folder itself, so no lock file sits among the
     models. Where a folder cannot be locked (Windows) the install goes on unlocked."""
-    lock = FileLock(folder)
-    try:
-        lock.acquire()
-    except OSError:
-        pass
-    try:
-        yield
-    finally:
-        lock.release()
+    return locked_if_possible(folder)
 
 
 def tidy_store() -> None:
