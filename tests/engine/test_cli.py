@@ -261,18 +261,23 @@ def test_a_failed_report_leaves_no_temp_file_and_names_the_report(
     assert list(folder.iterdir()) == []  # no .r.json.tmp left behind
 
 
-def test_every_catalogue_model_can_be_run_by_name(tmp_path, inputs):
-    # The CLI's model list comes from the catalogue: a model added there (vgg16-caffe was
-    # missing from a hand-written copy) is runnable once installed.
+def install_random_vgg16_caffe(folder):
+    """Import a random VGG16 as the catalogue's vgg16-caffe (the only model installed)."""
     import torch
 
     from engine import weights_store
     from engine.vgg import random_state_dict
 
-    content, style = inputs
-    file = tmp_path / "vgg16.pth"
+    file = folder / "vgg16.pth"
     torch.save(random_state_dict("vgg16"), file)
     weights_store.import_file(file, "vgg16-caffe")
+
+
+def test_every_catalogue_model_can_be_run_by_name(tmp_path, inputs):
+    # The CLI's model list comes from the catalogue: a model added there (vgg16-caffe was
+    # missing from a hand-written copy) is runnable once installed.
+    content, style = inputs
+    install_random_vgg16_caffe(tmp_path)
     out = tmp_path / "o.png"
     argv = ["stylize", str(content), str(style), "-o", str(out), "--model", "vgg16-caffe",
             "--steps", "1", "--size", "32"]  # fmt: skip
@@ -283,15 +288,8 @@ def test_every_catalogue_model_can_be_run_by_name(tmp_path, inputs):
 def test_a_network_and_its_preprocessing_find_the_installed_model(tmp_path, inputs, capsys):
     # Issue 26: with only vgg16-caffe imported, `--model vgg16 --preprocessing caffe` said
     # "no vgg16 weights installed".
-    import torch
-
-    from engine import weights_store
-    from engine.vgg import random_state_dict
-
     content, style = inputs
-    file = tmp_path / "vgg16.pth"
-    torch.save(random_state_dict("vgg16"), file)
-    weights_store.import_file(file, "vgg16-caffe")
+    install_random_vgg16_caffe(tmp_path)
     out = tmp_path / "o.png"
     argv = ["stylize", str(content), str(style), "-o", str(out), "--model", "vgg16",
             "--preprocessing", "caffe", "--steps", "1", "--size", "32", "--quiet"]  # fmt: skip

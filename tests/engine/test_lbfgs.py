@@ -13,7 +13,16 @@ from engine.lbfgs import INITIAL_RADIUS, MAX_RADIUS, PixelLBFGS
 def minimise(function, start, steps: int, **options):
     """Run PixelLBFGS on `function` from `start`; returns the optimizer and every point."""
     x = torch.tensor(start, dtype=torch.float64).requires_grad_(True)
-    optimizer = PixelLBFGS(x, **options)
+    optimizer, closure = PixelLBFGS(x, **options), closure_for(function, x)
+    points = [x.detach().clone()]
+    for _ in range(steps):
+        optimizer.step(closure)
+        points.append(x.detach().clone())
+    return optimizer, points
+
+
+def closure_for(function, x):
+    """The closure PixelLBFGS calls: the loss at `x`, its gradient left in x.grad."""
 
     def closure():
         x.grad = None
@@ -22,11 +31,7 @@ def minimise(function, start, steps: int, **options):
             loss.backward()
         return loss.detach()
 
-    points = [x.detach().clone()]
-    for _ in range(steps):
-        optimizer.step(closure)
-        points.append(x.detach().clone())
-    return optimizer, points
+    return closure
 
 
 def quadratic(x):
@@ -81,14 +86,7 @@ def test_a_step_that_raises_the_loss_or_breaks_it_is_undone_at_once(bad):
         return loss
 
     x = torch.full((8,), 0.5, dtype=torch.float64, requires_grad=True)
-    optimizer = PixelLBFGS(x)
-
-    def closure():
-        x.grad = None
-        loss = sabotaged(x)
-        if torch.isfinite(loss):
-            loss.backward()
-        return loss.detach()
+    optimizer, closure = PixelLBFGS(x), closure_for(sabotaged, x)
 
     points = []
     for _ in range(5):
