@@ -30,12 +30,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.catalogue import known_models
+from engine.catalogue import model_spec
 from engine.datafile import DataFileError, parse_json, read_bounded
 from engine.presets import PresetError, load_preset, preset_names
 from engine.session import SessionError, load_session
 from engine.settings import SPECS, RunSettings, SettingsError, sqrt2_scales, with_size
-from engine.vgg import ARCHITECTURES, PREPROCESSINGS
+from engine.vgg import ARCHITECTURES, PREPROCESSINGS, WeightsError
 
 RUN_KEYS = ("content", "styles", "preset", "session", *SPECS)
 BATCH_KEYS = ("runs", "grid", "output", "weights", "preprocessing", "thumbnail")
@@ -205,8 +205,9 @@ def _catalogue_model(choice: dict) -> tuple[dict, str | None]:
     model = choice.get("model")
     if model in ARCHITECTURES:
         return choice, None
-    spec = next((spec for spec in known_models() if spec.name == model), None)
-    if spec is None:
+    try:
+        spec = model_spec(model)
+    except WeightsError:
         return choice, None  # not a model at all: the settings' own check says so
     return {**choice, "model": spec.arch}, spec.preprocessing
 
